@@ -1,0 +1,65 @@
+# The two commands of the README are `make run` and `make test`; everything
+# they need is installed by the targets below, from nothing but Python 3.11.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+# `make run` is for a laptop: debug on, console email, SQLite unless DATABASE_URL is set.
+RUN_ENV := DEBUG=$${DEBUG:-true}
+# Tests run with production defaults (DEBUG off) and a throwaway key.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=false
+
+.PHONY: help install run serve-dev migrate demo test test-quick lint format bench clean
+
+help:
+	@echo "make run         install, migrate, load the demo council and serve http://127.0.0.1:$(PORT)"
+	@echo "make test        install and run the whole test suite"
+	@echo "make test-quick  the suite without the slow (browser and load) tests"
+	@echo "make lint        ruff and the migrations check"
+	@echo "make bench       run every benchmark in benchmarks/"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: install python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+migrate: install
+	@mkdir -p var
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+
+run: demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(TEST_ENV) $(BIN)/python -m pytest
+
+test-quick: install
+	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	@for bench in benchmarks/bench_*.py; do \
+		[ -e "$$bench" ] || { echo "no benchmarks yet"; break; }; \
+		$(TEST_ENV) $(BIN)/python "$$bench" || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

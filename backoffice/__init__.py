@@ -1,0 +1,1 @@
+"""The Django project of the Income Management System and its domain apps."""

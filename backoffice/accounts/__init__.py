@@ -1,0 +1,1 @@
+"""Staff accounts and the roles that say what each may do."""

@@ -1,0 +1,1 @@
+"""Councils (organisations), their staff's membership, and how a request finds its council."""

@@ -1,0 +1,74 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from .models import Membership, Organisation
+
+
+class OrganisationViewSet(ModelViewSet):
+    """Councils in this deployment: for system administrators."""
+
+    model = Organisation
+    icon = "home"
+    add_to_admin_menu = False
+    search_fields = ["code", "name", "town", "postcode"]
+    search_backend_name = None
+    list_display = [
+        TitleColumn("name", label=_("Name"), url_name="tenancy_organisation:edit"),
+        "code",
+        "town",
+        "vat_registration_number",
+        BooleanColumn("is_active", label=_("Active")),
+    ]
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("code")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("address_line_1"),
+                FieldPanel("address_line_2"),
+                FieldRowPanel([FieldPanel("town"), FieldPanel("postcode")]),
+            ],
+            heading=_("Address"),
+        ),
+        FieldPanel("vat_registration_number"),
+        MultiFieldPanel(
+            [FieldPanel("email"), FieldPanel("telephone"), FieldPanel("website")],
+            heading=_("Contact details"),
+        ),
+        FieldPanel("is_active"),
+    ]
+
+
+class MembershipViewSet(ModelViewSet):
+    """Who is staff of which council: for system administrators."""
+
+    model = Membership
+    icon = "user"
+    add_to_admin_menu = False
+    list_filter = ["organisation", "is_active"]
+    search_fields = ["user__username", "user__email", "user__last_name"]
+    search_backend_name = None
+    list_display = [
+        TitleColumn("user", label=_("User"), url_name="tenancy_membership:edit"),
+        "organisation",
+        BooleanColumn("is_active", label=_("Active")),
+    ]
+    panels = [FieldPanel("user"), FieldPanel("organisation"), FieldPanel("is_active")]
+
+
+class CouncilsViewSetGroup(ViewSetGroup):
+    menu_label = _("Councils")
+    menu_icon = "home"
+    menu_order = 900
+    items = (
+        OrganisationViewSet("tenancy_organisation", url_prefix="councils"),
+        MembershipViewSet("tenancy_membership", url_prefix="councils/memberships"),
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_councils_viewsets():
+    return CouncilsViewSetGroup()

@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -8,12 +8,15 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff accounts"
 
     def ready(self):
-        # Permissions exist only after migrate has run, so roles are kept in
-        # step then (and for the test database), not in a migration.
-        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+        # Permissions exist only once migrate has created them, app by app, so
+        # roles are brought into step after the last app's permissions exist
+        # (and so for the test database too), not in a migration.
+        post_migrate.connect(_sync_roles_after_migrate)
 
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs):
     from .roles import sync_roles
 
-    sync_roles(using=using)
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is with_models[-1]:
+        sync_roles(using=using)

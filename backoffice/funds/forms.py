@@ -18,9 +18,13 @@ class VatRateForm(TenantAdminForm):
     def clean(self):
         cleaned_data = super().clean()
         category = cleaned_data.get("category")
+        formset = self.formsets["periods"]
+        # The parent form is cleaned before its formsets; clean them now to see the percentages.
+        if not formset.is_valid():
+            return cleaned_data
         periods = [
             form.cleaned_data
-            for form in self.formsets["periods"].forms
+            for form in formset.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         if category in ZERO_PERCENT_CATEGORIES:

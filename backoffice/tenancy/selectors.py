@@ -22,6 +22,8 @@ def organisation_for_request(request) -> Organisation | None:
     else (anonymous, or a user with no active membership) acts for none, and
     every tenant-owned screen is closed to them.
     """
+    if not request.user.is_authenticated:
+        return None
     organisations = list(organisations_for_user(request.user))
     if not organisations:
         return None

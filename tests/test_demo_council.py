@@ -1,0 +1,66 @@
+"""The demo council that `make run` loads."""
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from wagtail.models import ModelLogEntry
+
+from backoffice.accounts.roles import ROLES
+from backoffice.funds.models import FundCode, ReferenceRule, Service
+from backoffice.tenancy.models import Organisation
+from fixtures.demo import load_demo_council
+
+COUNTED = (Organisation, FundCode, ReferenceRule, Service, get_user_model(), ModelLogEntry)
+
+
+def _counts():
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_loading_the_demo_twice_adds_nothing_the_second_time(db):
+    load_demo_council(password="demo")
+    first = _counts()
+
+    load_demo_council(password="demo")
+
+    assert _counts() == first
+
+
+def test_the_demo_council_has_the_fund_codes_councils_use(db):
+    council = load_demo_council(password="demo")["organisation"]
+
+    codes = set(FundCode.objects.filter(organisation=council).values_list("code", flat=True))
+    assert len(codes) >= 15
+    assert {"CTAX", "NNDR", "HRENT", "SUNDRY", "PCN", "BULKY", "BINS", "GARDEN"} <= codes
+    assert {"PLAN", "BCTRL", "LICENCE", "REGIS", "MEALS", "ASCCONT", "SUSP"} <= codes
+    assert FundCode.objects.get(organisation=council, is_suspense=True).code == "SUSP"
+
+
+def test_every_demo_rule_accepts_its_own_example_and_has_one(db):
+    council = load_demo_council(password="demo")["organisation"]
+
+    for rule in ReferenceRule.objects.filter(organisation=council):
+        assert rule.example, rule.name
+        assert rule.check_reference(rule.example).is_valid, rule.name
+
+
+def test_every_online_fund_has_a_service_to_pay_it(db):
+    council = load_demo_council(password="demo")["organisation"]
+
+    for fund in FundCode.objects.filter(organisation=council).accepting("online"):
+        assert fund.services.exists(), fund.code
+
+
+def test_there_is_a_demo_login_for_every_role(db):
+    logins = load_demo_council(password="demo")["logins"]
+
+    assert {roles for _, roles in logins} == {role.name for role in ROLES}
+    user = get_user_model().objects.get(username="finance.admin")
+    assert user.check_password("demo")
+    assert user.memberships.get().organisation.code == "barchester"
+
+
+def test_the_command_prints_the_logins(db, capsys):
+    call_command("load_demo", password="secret-demo")
+
+    output = capsys.readouterr().out
+    assert "finance.admin" in output and "secret-demo" in output

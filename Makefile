@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 # Tests run with production defaults (DEBUG off) and a throwaway key.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=false
 
-.PHONY: help install run serve-dev migrate demo test test-quick lint format bench clean
+.PHONY: help install browser-deps run serve-dev migrate demo test test-quick lint format bench clean
 
 help:
 	@echo "make run         install, migrate, load the demo council and serve http://127.0.0.1:$(PORT)"
@@ -30,20 +30,36 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# What the browser tests need beyond Python: Debian's Chromium (Playwright's own
+# browser download cannot reach its servers from here) and axe-core from npm.
+# Without root the browser tests skip locally and fail under CI=true, saying why.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "browser-deps: /usr/bin/chromium is missing and installing it needs root:"; \
+			echo "  sudo apt-get install chromium   (until then the browser tests skip)"; \
+		fi; \
+	fi
+	@if [ ! -d node_modules/axe-core ] || [ package-lock.json -nt node_modules/axe-core ]; then \
+		npm ci --no-audit --no-fund && touch node_modules/axe-core; \
+	fi
+
 migrate: install
 	@mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	$(RUN_ENV) $(BIN)/python manage.py load_demo --admin-url http://127.0.0.1:$(PORT)/admin/
 
 run: demo
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest
 
-test-quick: install
+test-quick: install browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow"
 
 lint: install

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 
@@ -103,6 +104,13 @@ class VatRate(TenantModel, ClusterableModel):
     def __str__(self) -> str:
         return f"{self.code}: {self.name}"
 
+    def _periods(self):
+        # Read once per instance: every line of every payment asks, and the
+        # percentages of a rate do not change while a request is served.
+        if not hasattr(self, "_periods_cache"):
+            self._periods_cache = list(self.periods.all())
+        return self._periods_cache
+
     def percentage_today_display(self) -> str:
         try:
             return f"{self.percentage_on(timezone.localdate()).normalize():f}%"
@@ -112,7 +120,7 @@ class VatRate(TenantModel, ClusterableModel):
     def percentage_on(self, tax_point: datetime.date) -> Decimal:
         if self.category in ZERO_PERCENT_CATEGORIES:
             return Decimal("0")
-        in_force = [period for period in self.periods.all() if period.effective_from <= tax_point]
+        in_force = [period for period in self._periods() if period.effective_from <= tax_point]
         if not in_force:
             raise VatRateNotInForce(f"VAT rate {self} has no percentage in force on {tax_point}.")
         return max(in_force, key=lambda period: period.effective_from).percentage
@@ -252,6 +260,7 @@ class ReferenceRule(TenantModel):
         return self.name
 
     def clean(self):
+        self.__dict__.pop("spec", None)
         errors = {}
         parsed = {}
         for field_name, parse in (
@@ -275,8 +284,10 @@ class ReferenceRule(TenantModel):
                     {"example": f"The example fails this rule: {check.problems[0].message}"}
                 )
 
-    @property
+    @cached_property
     def spec(self) -> references.ReferenceRuleSpec:
+        """The rule as the reference checker reads it; built once per instance (every line of
+        every payment asks), and built afresh by ``clean()`` after an edit."""
         return references.ReferenceRuleSpec(
             strip_separators=self.strip_separators,
             upper_case=self.upper_case,
@@ -434,7 +445,8 @@ class FundCode(TenantModel):
     def check_reference(self, raw: str) -> references.ReferenceCheck:
         """The reference checked against this fund's rule (any reference passes with no rule)."""
         if self.reference_rule is None:
-            return references.check_reference(raw, references.ReferenceRuleSpec())
+            reference = (raw or "").strip()
+            return references.ReferenceCheck(raw=raw, reference=reference, problems=())
         return self.reference_rule.check_reference(raw)
 
 

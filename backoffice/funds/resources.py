@@ -53,7 +53,10 @@ class PoundsWidget(widgets.Widget):
             return None
         if isinstance(value, float):  # a spreadsheet number cell
             value = f"{value:.2f}"
-        return parse_pounds(str(value))
+        pence = parse_pounds(str(value))
+        if pence < 0:
+            raise ValueError(f"'{value}' is less than nothing; amounts are 0.00 or more.")
+        return pence
 
     def render(self, value, obj=None, **kwargs):
         return pence_to_pounds_text(value)
@@ -91,6 +94,12 @@ class CouncilResource(resources.ModelResource):
 
     def init_instance(self, row=None):
         return self._meta.model(organisation=self.organisation)
+
+    def before_import_row(self, row, **kwargs):
+        # A blank spreadsheet cell arrives as None; the text columns mean "".
+        for column, value in row.items():
+            if value is None:
+                row[column] = ""
 
     def after_import_row(self, row, row_result, **kwargs):
         from wagtail.log_actions import log
@@ -161,6 +170,7 @@ class FundCodeResource(CouncilResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        store_instance = True  # the audit log needs the saved row
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -203,6 +213,7 @@ class ServiceResource(CouncilResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+        store_instance = True  # the audit log needs the saved row
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from import_export.formats.base_formats import CSV, XLSX
 from wagtail.log_actions import log
 
-from .models import Department, FundCode, FundGroup, ReferenceRule, Service, VatRate
+from .models import Department, FundCode, FundGroup, ReferenceRule, Service, VatRate, VatRatePeriod
 from .resources import FundCodeResource, ServiceResource
 
 IMPORT_FORMATS = {"csv": CSV, "xlsx": XLSX}
@@ -62,32 +62,65 @@ def read_spreadsheet(content: bytes, filename: str) -> tablib.Dataset:
             dataset = file_format.create_dataset(content.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise ImportFileError("The CSV file is not UTF-8 text; save it as 'CSV UTF-8'.") from error
+    except StopIteration as error:  # the XLSX reader on a sheet with no rows at all
+        raise ImportFileError(f"'{filename}' has no header row.") from error
     except Exception as error:
+        detail = str(error) or type(error).__name__
         raise ImportFileError(
-            f"'{filename}' could not be read as {extension.upper()}: {error}"
+            f"'{filename}' could not be read as {extension.upper()}: {detail}"
         ) from error
-    if not dataset.headers:
+    if not dataset.headers or not any(
+        header is not None and str(header).strip() for header in dataset.headers
+    ):
         raise ImportFileError(f"'{filename}' has no header row.")
     return dataset
 
 
-def _import(resource, dataset: tablib.Dataset, *, commit: bool) -> ImportOutcome:
-    expected = set(resource.get_import_field_names())
-    missing = sorted(set(resource.get_import_id_fields()) - set(dataset.headers))
-    unknown = sorted(set(dataset.headers) - expected)
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append(RowProblem(1, ", ".join(missing), "required column missing"))
-        if unknown:
+def _column_problems(resource, dataset: tablib.Dataset) -> list[RowProblem]:
+    """Problems with the header row: blank, unknown, missing or repeated columns."""
+    expected = [field.column_name for field in resource.get_import_fields()]
+    headers = list(dataset.headers)
+    problems = [
+        RowProblem(1, f"column {position}", "this column has no heading")
+        for position, header in enumerate(headers, start=1)
+        if header is None or not str(header).strip()
+    ]
+    named = [str(header) for header in headers if header is not None and str(header).strip()]
+    missing = [name for name in resource.get_import_id_fields() if name not in named]
+    if missing:
+        problems.append(RowProblem(1, ", ".join(missing), "required column missing"))
+    unknown = [name for name in named if name not in expected]
+    if unknown:
+        problems.append(
+            RowProblem(1, ", ".join(unknown), f"unknown column; columns are {', '.join(expected)}")
+        )
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        problems.append(RowProblem(1, ", ".join(repeated), "column appears more than once"))
+    return problems
+
+
+def _repeated_keys(resource, dataset: tablib.Dataset) -> list[RowProblem]:
+    """Two rows for one fund code (or slug) would silently keep the last: refuse them."""
+    key = resource.get_import_id_fields()[0]
+    first_seen: dict[str, int] = {}
+    problems = []
+    for line, value in enumerate(dataset[key], start=2):
+        value = str(value or "").strip()
+        if value in first_seen:
             problems.append(
-                RowProblem(
-                    1,
-                    ", ".join(unknown),
-                    f"unknown column; columns are {', '.join(sorted(expected))}",
-                )
+                RowProblem(line, key, f"'{value}' is already on line {first_seen[value]}")
             )
+        elif value:
+            first_seen[value] = line
+    return problems
+
+
+def _import(resource, dataset: tablib.Dataset, *, commit: bool) -> ImportOutcome:
+    problems = _column_problems(resource, dataset) or _repeated_keys(resource, dataset)
+    if problems:
         return ImportOutcome(committed=False, rows=len(dataset), problems=problems)
+    columns = {field.attribute: field.column_name for field in resource.get_import_fields()}
 
     # One transaction around the whole file: a single bad row anywhere saves nothing.
     with transaction.atomic():
@@ -104,7 +137,7 @@ def _import(resource, dataset: tablib.Dataset, *, commit: bool) -> ImportOutcome
                 outcome.problems.append(RowProblem(line_number + 1, "", str(error.error)))
         for invalid in result.invalid_rows:
             for column, messages in invalid.error_dict.items():
-                column = "" if column == "__all__" else column
+                column = "" if column == "__all__" else columns.get(column, column)
                 for message in messages:
                     outcome.problems.append(RowProblem(invalid.number + 1, column, message))
         outcome.problems.sort(key=lambda problem: problem.line)
@@ -183,7 +216,10 @@ def vat_rate_save(
     for effective_from, percentage in periods:
         period = existing.get(effective_from)
         if period is None:
-            vat_rate.periods.create(effective_from=effective_from, percentage=percentage)
+            # Through the model's own manager: the cluster's deferring manager would not save.
+            VatRatePeriod.objects.create(
+                vat_rate=vat_rate, effective_from=effective_from, percentage=percentage
+            )
             changed = True
         elif period.percentage != percentage:
             period.percentage = percentage

@@ -99,7 +99,11 @@ class SpreadsheetImportView(PermissionCheckedMixin, WagtailAdminTemplateMixin, F
         name = confirm_form.cleaned_data["upload"]
         filename = confirm_form.cleaned_data["filename"]
         storage = MediaStorage(name=name, read_mode="rb")
-        dataset = read_spreadsheet(storage.read(), filename)
+        try:
+            dataset = read_spreadsheet(storage.read(), filename)
+        except (ImportFileError, OSError):
+            messages.error(self.request, _("That upload has expired: choose the file again."))
+            return redirect(self.request.path)
         outcome = self.run_import(dataset, commit=True)
         storage.remove()
         self.request.session[UPLOADS_SESSION_KEY] = [item for item in uploads if item != name]
@@ -126,7 +130,7 @@ class SpreadsheetImportView(PermissionCheckedMixin, WagtailAdminTemplateMixin, F
         return redirect(self.index_url_name)
 
     def run_import(self, dataset, *, commit):
-        return type(self).importer(
+        return self.importer(
             organisation=self.request.organisation,
             user=self.request.user,
             dataset=dataset,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import BooleanFilter, ChoiceFilter, ModelChoiceFilter
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.widgets import Button, HeaderButton
@@ -158,7 +158,7 @@ class FundCodeViewSet(SpreadsheetViewSet):
     search_backend_name = None
     inspect_view_enabled = True
     list_display = [
-        TitleColumn("code", label=_("Code"), url_name="funds_fundcode:edit"),
+        "code",
         "name",
         "department",
         "default_vat_rate",
@@ -229,7 +229,7 @@ class ServiceViewSet(SpreadsheetViewSet):
     search_fields = ["name", "slug", "description"]
     search_backend_name = None
     list_display = [
-        TitleColumn("name", label=_("Name"), url_name="funds_service:edit"),
+        "name",
         "fund_code",
         "pricing",
         Column("price_pence", label=_("Price"), accessor=_pounds("price_pence")),
@@ -288,7 +288,7 @@ class ReferenceRuleViewSet(TenantModelViewSet):
     search_backend_name = None
     list_filter = ["check_digit_algorithm", "character_set"]
     list_display = [
-        TitleColumn("name", label=_("Name"), url_name="funds_referencerule:edit"),
+        "name",
         "input_mask",
         "check_digit_algorithm",
         "example",
@@ -349,7 +349,7 @@ class VatRateViewSet(TenantModelViewSet):
     base_form_class = VatRateForm
     list_filter = ["category", "is_active"]
     list_display = [
-        TitleColumn("code", label=_("Code"), url_name="funds_vatrate:edit"),
+        "code",
         "name",
         "category",
         Column("percentage_today", label=_("Rate today"), accessor="percentage_today_display"),
@@ -370,7 +370,7 @@ class DepartmentViewSet(TenantModelViewSet):
     search_fields = ["code", "name"]
     search_backend_name = None
     list_display = [
-        TitleColumn("name", label=_("Name"), url_name="funds_department:edit"),
+        "name",
         "code",
         BooleanColumn("is_active", label=_("Active")),
     ]
@@ -384,7 +384,7 @@ class FundGroupViewSet(TenantModelViewSet):
     search_fields = ["name", "description"]
     search_backend_name = None
     list_display = [
-        TitleColumn("name", label=_("Name"), url_name="funds_fundgroup:edit"),
+        "name",
         "description",
     ]
     panels = [

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.funds.models import VatCategory, VatRateNotInForce
+from backoffice.funds.models import VatCategory, VatRate, VatRateNotInForce, VatRatePeriod
 from tests.factories import VatRateFactory
 
 HISTORY = [
@@ -43,8 +43,10 @@ def test_a_tax_point_before_any_percentage_is_an_error_not_zero(standard):
 def test_a_new_rate_from_next_year_leaves_this_years_vat_unchanged(standard):
     before = standard.vat_in_gross(12_000, datetime.date(2026, 6, 1))
 
-    standard.periods.create(effective_from=datetime.date(2027, 4, 1), percentage=Decimal("22.5"))
-    standard.refresh_from_db()
+    VatRatePeriod.objects.create(
+        vat_rate=standard, effective_from=datetime.date(2027, 4, 1), percentage=Decimal("22.5")
+    )
+    standard = VatRate.objects.get(pk=standard.pk)
 
     assert standard.vat_in_gross(12_000, datetime.date(2026, 6, 1)) == before == 2_000
     assert standard.percentage_on(datetime.date(2027, 4, 1)) == Decimal("22.5")

@@ -14,13 +14,18 @@ class Command(BaseCommand):
             default=DEMO_PASSWORD,
             help="The password every demo account gets (default: %(default)s).",
         )
+        parser.add_argument(
+            "--admin-url",
+            default="http://127.0.0.1:8000/admin/",
+            help="Where the back office will be served, for the printed instructions.",
+        )
 
-    def handle(self, *args, password, **options):
+    def handle(self, *args, password, admin_url, **options):
         loaded = load_demo_council(password=password)
         organisation = loaded["organisation"]
         self.stdout.write(self.style.SUCCESS(f"Demo council loaded: {organisation}"))
         self.stdout.write("")
-        self.stdout.write("Sign in at http://127.0.0.1:8000/admin/ as any of:")
+        self.stdout.write(f"Sign in at {admin_url} as any of:")
         width = max(len(username) for username, _ in loaded["logins"])
         for username, roles in loaded["logins"]:
             self.stdout.write(f"  {username.ljust(width)}  password {password}   ({roles})")

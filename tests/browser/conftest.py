@@ -1,0 +1,142 @@
+"""A real Chromium, driven by Playwright, against pytest-django's live server.
+
+The tools come from outside Python: Debian's Chromium and axe-core from npm, both installed
+by ``make browser-deps``. Where one is missing the tests skip and say how to get it, except
+under CI=true, where a skipped browser test would hide a broken install: there they fail.
+"""
+
+import os
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from django.test.utils import override_settings
+
+# Playwright's sync API runs an asyncio event loop in the test thread from the moment it
+# starts, and Django then refuses ORM calls from that thread (SynchronousOnlyOperation): the
+# tests' own factories and queries, and those of every test that runs while the session's
+# browser is still open. Those calls are ordinary blocking ones made between browser steps,
+# never inside the loop, so lifting the guard is safe.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# Without these Chromium reaches out to Google (updates, sync, field trials, QUIC probes),
+# which on a machine with no internet only slows every launch down.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TIMEOUT_MS = 15_000
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def tool_missing(reason: str):
+    """Skip for want of a tool, or fail under CI, where every tool must be installed."""
+    if _under_ci():
+        pytest.fail(f"{reason} (CI=true, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def _plain_http_while_starting():
+    # Production defaults send plain HTTP to HTTPS, and the live server speaks plain HTTP.
+    # SecurityMiddleware reads SECURE_SSL_REDIRECT once, when the server thread builds its
+    # handler, so the override must be in force then; it is lifted straight afterwards so
+    # that no other test runs with it.
+    with ExitStack() as while_starting:
+        while_starting.enter_context(override_settings(SECURE_SSL_REDIRECT=False))
+        yield while_starting
+
+
+@pytest.fixture(scope="session")
+def live_server(_plain_http_while_starting, live_server):
+    _plain_http_while_starting.close()
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        tool_missing(f"{CHROMIUM} is not installed: run `make browser-deps` as root")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        tool_missing("Playwright is not installed: run `.venv/bin/pip install -e '.[dev]'`")
+    # The first request to a page compiles its templates, which on a busy CI machine can
+    # take longer than Playwright's default five seconds.
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def sign_in():
+    """Sign in through Wagtail's own login form, as a person would."""
+
+    def sign_in(page, username, password):
+        page.goto("/admin/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/admin/")
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    if not AXE_SCRIPT.exists():
+        tool_missing(f"axe-core is not installed at {AXE_SCRIPT}: run `make browser-deps`")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source):
+    """``axe(page, context)``: axe-core's WCAG 2.x A and AA violations within ``context``.
+
+    Each violation is cut down to what a person needs to find and fix it: the rule, its
+    impact, what it asks for and, for each offending element, its selector and axe's summary.
+    """
+
+    def run(page, context="main"):
+        page.add_script_tag(content=axe_source)
+        results = page.evaluate(
+            "([context, options]) => axe.run(context, options)",
+            [context, {"runOnly": {"type": "tag", "values": WCAG_TAGS}}],
+        )
+        return [
+            {
+                "rule": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "nodes": [
+                    {"target": node["target"], "summary": node.get("failureSummary", "")}
+                    for node in violation["nodes"]
+                ],
+            }
+            for violation in results["violations"]
+        ]
+
+    return run

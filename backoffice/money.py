@@ -38,6 +38,11 @@ def round_half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` to the nearest whole penny, halves away from zero."""
+    return round_half_up(Decimal(numerator) / Decimal(denominator))
+
+
 def pence_to_pounds_text(pence: int | None) -> str:
     """For exports that a spreadsheet reads back: ``1250`` -> ``'12.50'``, ``None`` -> ``''``."""
     return "" if pence is None else format_pence(pence, symbol=False).replace(",", "")

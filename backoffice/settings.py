@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "backoffice.tenancy",
     "backoffice.accounts",
     "backoffice.funds",
+    "backoffice.ledger",
+    "backoffice.payments",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -176,6 +178,8 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "xlsx", "txt"]
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# A cell starting with = + - @ in an export could run as a formula in Excel.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
 LOGIN_URL = "wagtailadmin_login"

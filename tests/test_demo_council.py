@@ -43,6 +43,19 @@ def test_every_demo_rule_accepts_its_own_example_and_has_one(db):
         assert rule.check_reference(rule.example).is_valid, rule.name
 
 
+def test_the_demo_standard_rate_is_twenty_percent_today_and_was_seventeen_and_a_half(db):
+    import datetime
+    from decimal import Decimal
+
+    from backoffice.funds.models import VatRate
+
+    council = load_demo_council(password="demo")["organisation"]
+
+    standard = VatRate.objects.get(organisation=council, code="S")
+    assert standard.percentage_on(datetime.date(2026, 11, 25)) == Decimal("20")
+    assert standard.percentage_on(datetime.date(2010, 6, 1)) == Decimal("17.5")
+
+
 def test_every_online_fund_has_a_service_to_pay_it(db):
     council = load_demo_council(password="demo")["organisation"]
 

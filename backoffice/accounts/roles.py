@@ -39,6 +39,14 @@ def _view(app_label: str, models) -> set[str]:
     return _crud(app_label, models, actions=("view",))
 
 
+TRANSACTIONS_READ = {
+    "payments.view_payment",
+    "payments.view_refund",
+    "ledger.view_journal",
+    "ledger.view_journalentry",
+    "ledger.view_account",
+}
+
 FINANCE_ADMINISTRATOR = "Finance administrator"
 INCOME_OFFICER = "Income officer"
 APPROVER = "Refund and journal approver"
@@ -50,18 +58,33 @@ SYSTEM_ADMINISTRATOR = "System administrator"
 ROLES: tuple[Role, ...] = (
     Role(
         FINANCE_ADMINISTRATOR,
-        "Configures fund codes, services, VAT rates and reference rules.",
-        frozenset({ADMIN_ACCESS, *_crud("funds", FUND_CONFIGURATION_MODELS)}),
+        "Configures fund codes, services, VAT rates and reference rules; reads transactions.",
+        frozenset({ADMIN_ACCESS, *_crud("funds", FUND_CONFIGURATION_MODELS), *TRANSACTIONS_READ}),
     ),
     Role(
         INCOME_OFFICER,
         "Searches, refunds and requests journals; reads fund configuration.",
-        frozenset({ADMIN_ACCESS, *_view("funds", FUND_CONFIGURATION_MODELS)}),
+        frozenset(
+            {
+                ADMIN_ACCESS,
+                *_view("funds", FUND_CONFIGURATION_MODELS),
+                *TRANSACTIONS_READ,
+                "payments.refund_payment",
+                "ledger.request_journal",
+            }
+        ),
     ),
     Role(
         APPROVER,
-        "Approves refunds and journals above the council's limit; reads fund configuration.",
-        frozenset({ADMIN_ACCESS, *_view("funds", FUND_CONFIGURATION_MODELS)}),
+        "Approves journals above the council's limit; reads fund configuration.",
+        frozenset(
+            {
+                ADMIN_ACCESS,
+                *_view("funds", FUND_CONFIGURATION_MODELS),
+                *TRANSACTIONS_READ,
+                "ledger.approve_journal",
+            }
+        ),
     ),
     Role(
         CASHIER,
@@ -81,6 +104,7 @@ ROLES: tuple[Role, ...] = (
                 ADMIN_ACCESS,
                 *_view("funds", FUND_CONFIGURATION_MODELS),
                 *_view("tenancy", ("organisation", "membership")),
+                *TRANSACTIONS_READ,
             }
         ),
     ),

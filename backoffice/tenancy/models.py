@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from backoffice.funds.references import vat_registration_number_is_valid
+from backoffice.money import PenceField
 
 organisation_code_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9-]{1,39}$",
@@ -44,6 +45,17 @@ class Organisation(models.Model):
     email = models.EmailField(blank=True, help_text="Where payers can write about a payment.")
     telephone = models.CharField(max_length=30, blank=True)
     website = models.URLField(blank=True)
+    receipt_prefix = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9]*$", "Use capital letters and digits only.")],
+        help_text="Put before every receipt number, e.g. BAR gives BAR-00000123.",
+    )
+    journal_approval_threshold_pence = PenceField(
+        "journals needing a second person above",
+        default=100_000,
+        help_text="A journal of more than this must be approved by someone other than who asked.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

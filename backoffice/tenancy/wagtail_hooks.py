@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -17,7 +17,7 @@ class OrganisationViewSet(ModelViewSet):
     search_fields = ["code", "name", "town", "postcode"]
     search_backend_name = None
     list_display = [
-        TitleColumn("name", label=_("Name"), url_name="tenancy_organisation:edit"),
+        "name",
         "code",
         "town",
         "vat_registration_number",
@@ -34,6 +34,9 @@ class OrganisationViewSet(ModelViewSet):
             heading=_("Address"),
         ),
         FieldPanel("vat_registration_number"),
+        FieldRowPanel(
+            [FieldPanel("receipt_prefix"), FieldPanel("journal_approval_threshold_pence")]
+        ),
         MultiFieldPanel(
             [FieldPanel("email"), FieldPanel("telephone"), FieldPanel("website")],
             heading=_("Contact details"),
@@ -52,7 +55,7 @@ class MembershipViewSet(ModelViewSet):
     search_fields = ["user__username", "user__email", "user__last_name"]
     search_backend_name = None
     list_display = [
-        TitleColumn("user", label=_("User"), url_name="tenancy_membership:edit"),
+        "user",
         "organisation",
         BooleanColumn("is_active", label=_("Active")),
     ]

@@ -1,0 +1,401 @@
+"""Posting to the ledger, and journals between fund codes.
+
+Every function runs in one database transaction; an entry that does not
+balance is refused before anything is written.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from backoffice.money import format_pence
+
+from .models import (
+    Account,
+    AccountKind,
+    EntryKind,
+    Journal,
+    JournalEntry,
+    JournalStatus,
+    Posting,
+)
+
+
+class UnbalancedEntry(ValidationError):
+    pass
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One posting of an entry yet to be written: debit positive, credit negative."""
+
+    account: Account
+    amount_pence: int
+
+
+# Accounts --------------------------------------------------------------------------
+
+_SYSTEM_ACCOUNT_NAMES = {
+    AccountKind.BANK: "Bank",
+    AccountKind.CASH_IN_TRANSIT: "Cash in transit",
+    AccountKind.VAT_OUTPUT: "VAT output tax",
+}
+
+
+def _account_defaults(key) -> dict:
+    if not isinstance(key, tuple):
+        fund = key
+        kind = AccountKind.SUSPENSE if fund.is_suspense else AccountKind.FUND
+        return {"kind": kind, "fund_code": fund, "code": f"FUND-{fund.code}", "name": fund.name}
+    kind, provider = key
+    if kind == AccountKind.PROVIDER_CLEARING:
+        if not provider:
+            raise ValueError("A clearing account belongs to a payment provider; name it.")
+        return {
+            "kind": kind,
+            "provider": provider,
+            "code": f"CLEARING-{provider}",
+            "name": f"{provider} clearing",
+        }
+    if kind not in _SYSTEM_ACCOUNT_NAMES:
+        raise ValueError(f"'{kind}' is not a system account kind.")
+    return {
+        "kind": kind,
+        "code": kind.upper().replace("_", "-"),
+        "name": _SYSTEM_ACCOUNT_NAMES[kind],
+    }
+
+
+def accounts_for(organisation, *, fund_codes=(), system=()) -> dict:
+    """The accounts of these fund codes and system accounts, created where missing.
+
+    ``system`` holds ``(kind, provider)`` pairs (provider blank but for
+    clearing accounts). Returns a dict keyed by fund code id and by
+    ``(kind, provider)``. One query when every account exists already, as it
+    does after a council's first payments: this is on every payment's path.
+    """
+    fund_codes = {fund.pk: fund for fund in fund_codes}
+    system = {
+        (kind, provider if kind == AccountKind.PROVIDER_CLEARING else "")
+        for kind, provider in system
+    }
+    for fund in fund_codes.values():
+        if fund.organisation_id != organisation.pk:
+            raise ValidationError(f"Fund code {fund.code} belongs to another council.")
+    wanted = Q(pk__in=[])
+    if fund_codes:
+        wanted |= Q(fund_code_id__in=list(fund_codes))
+    for kind, provider in system:
+        wanted |= Q(kind=kind, provider=provider, fund_code__isnull=True)
+    found = {}
+    for account in Account.objects.filter(wanted, organisation=organisation):
+        key = account.fund_code_id if account.fund_code_id else (account.kind, account.provider)
+        found[key] = account
+    # Created in one fixed order, so that two first payments racing to create
+    # the same accounts wait for each other instead of deadlocking.
+    missing = sorted(
+        (key for key in [*fund_codes, *system] if key not in found),
+        key=lambda key: (1, *key) if isinstance(key, tuple) else (0, key, ""),
+    )
+    for key in missing:
+        if key not in found:
+            source = fund_codes[key] if not isinstance(key, tuple) else key
+            found[key] = _create_account(organisation, _account_defaults(source))
+    return found
+
+
+def _create_account(organisation, fields: dict) -> Account:
+    lookup = (
+        {"fund_code": fields["fund_code"]}
+        if "fund_code" in fields
+        else {
+            "kind": fields["kind"],
+            "provider": fields.get("provider", ""),
+            "fund_code__isnull": True,
+        }
+    )
+    try:
+        # A savepoint, so that losing a race to create it leaves the caller's transaction usable.
+        with transaction.atomic():
+            return Account.objects.create(organisation=organisation, **fields)
+    except IntegrityError:
+        return Account.objects.get(organisation=organisation, **lookup)
+
+
+def fund_account(fund_code) -> Account:
+    """The ledger account of a fund code (the suspense account for the suspense fund)."""
+    return accounts_for(fund_code.organisation, fund_codes=[fund_code])[fund_code.pk]
+
+
+def system_account(organisation, kind: str, *, provider: str = "") -> Account:
+    """The council's bank, cash in transit, VAT output tax or a provider's clearing account."""
+    key = (kind, provider if kind == AccountKind.PROVIDER_CLEARING else "")
+    return accounts_for(organisation, system=[key])[key]
+
+
+# Entries ---------------------------------------------------------------------------
+
+
+def _merged(legs: Iterable[Leg]) -> list[Leg]:
+    """Legs on the same account added together, and zero legs dropped."""
+    totals: dict[int, int] = {}
+    accounts: dict[int, Account] = {}
+    for leg in legs:
+        totals[leg.account.pk] = totals.get(leg.account.pk, 0) + leg.amount_pence
+        accounts[leg.account.pk] = leg.account
+    return [Leg(accounts[pk], amount) for pk, amount in totals.items() if amount]
+
+
+def write_entry(
+    *,
+    organisation,
+    kind: str,
+    description: str,
+    legs: Sequence[Leg],
+    created_by=None,
+    reason: str = "",
+    source=None,
+    reverses: JournalEntry | None = None,
+    is_migration: bool = False,
+) -> JournalEntry:
+    """Write one balanced entry. Raises ``UnbalancedEntry`` and writes nothing otherwise.
+
+    ``write_entry`` is for callers already inside a transaction (it takes no
+    savepoint of its own); everyone else calls ``entry_post``.
+    """
+    legs = _merged(legs)
+    if len(legs) < 2:
+        raise UnbalancedEntry("An entry needs at least two postings with amounts.")
+    total = sum(leg.amount_pence for leg in legs)
+    if total != 0:
+        raise UnbalancedEntry(f"The postings of an entry must sum to zero, not {total}p.")
+    foreign = [leg.account for leg in legs if leg.account.organisation_id != organisation.pk]
+    if foreign:
+        raise ValidationError(f"Account {foreign[0]} belongs to another council.")
+    entry = JournalEntry.objects.create(
+        organisation=organisation,
+        kind=kind,
+        description=description[:255],
+        reason=reason,
+        created_by=created_by,
+        source_type=ContentType.objects.get_for_model(source) if source is not None else None,
+        source_id=source.pk if source is not None else None,
+        reverses=reverses,
+        is_migration=is_migration,
+    )
+    Posting.objects.bulk_create(
+        [
+            Posting(
+                organisation=organisation,
+                entry=entry,
+                account=leg.account,
+                amount_pence=leg.amount_pence,
+            )
+            for leg in legs
+        ]
+    )
+    return entry
+
+
+entry_post = transaction.atomic(write_entry)
+
+
+@transaction.atomic
+def entry_reverse(
+    *, entry: JournalEntry, created_by=None, reason: str, source=None
+) -> JournalEntry:
+    """Cancel an entry with its mirror image; the original stays as it was."""
+    if not reason.strip():
+        raise ValidationError("Say why the entry is being reversed.")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise ValidationError(f"{entry} has already been reversed.")
+    legs = [
+        Leg(posting.account, -posting.amount_pence)
+        for posting in entry.postings.select_related("account")
+    ]
+    return entry_post(
+        organisation=entry.organisation,
+        kind=EntryKind.REVERSAL,
+        description=f"Reversal of entry {entry.pk}: {entry.description}",
+        legs=legs,
+        created_by=created_by,
+        reason=reason,
+        source=source or entry,
+        reverses=entry,
+    )
+
+
+# Journals between fund codes ----------------------------------------------------------
+
+
+def _check_journal(*, organisation, from_fund_code, to_fund_code, amount_pence: int, reason: str):
+    errors = {}
+    if amount_pence is None or amount_pence <= 0:
+        errors["amount_pence"] = "A journal moves more than 0p."
+    if not reason or not reason.strip():
+        errors["reason"] = "Say why the money is being moved."
+    for field, fund in (("from_fund_code", from_fund_code), ("to_fund_code", to_fund_code)):
+        if fund.organisation_id != organisation.pk:
+            errors[field] = f"{fund.code} belongs to another council."
+        elif not fund.is_active and field == "to_fund_code":
+            errors[field] = f"{fund.code} is not active: money cannot be moved to it."
+    if from_fund_code.pk == to_fund_code.pk:
+        errors["to_fund_code"] = "Choose a different fund code to move the money to."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_line(payment_line, *, from_fund_code, amount_pence: int) -> None:
+    """A line's money can be moved only once taken, and only what is still on it."""
+    from backoffice.payments.models import TAKEN_STATUSES, PaymentLine
+
+    # Locked, so that two journals racing for one line cannot both take what is left.
+    line = PaymentLine.objects.select_for_update().select_related("payment").get(pk=payment_line.pk)
+    if line.fund_code_id != from_fund_code.pk:
+        raise ValidationError({"payment_line": "The line's money is not on that fund code."})
+    if line.payment.status not in TAKEN_STATUSES:
+        raise ValidationError(
+            {"payment_line": f"{line.payment} was never taken: there is no money to move."}
+        )
+    moved = sum(
+        Journal.objects.filter(payment_line=line)
+        .exclude(status=JournalStatus.REJECTED)
+        .values_list("amount_pence", flat=True)
+    )
+    on_line = line.net_pence - (line.refunded_pence - line.refunded_vat_pence) - moved
+    if amount_pence > on_line:
+        raise ValidationError(
+            {
+                "amount_pence": f"Only {format_pence(max(on_line, 0))} of this line is still on "
+                f"{from_fund_code.code} to move."
+            }
+        )
+
+
+def journal_request(
+    *,
+    organisation,
+    from_fund_code,
+    to_fund_code,
+    amount_pence: int,
+    reason: str,
+    requested_by,
+    payment_line=None,
+    idempotency_key: str | None = None,
+) -> Journal:
+    """Ask to move money between fund codes.
+
+    At or below the council's threshold it posts at once; above it waits for
+    a second, different person (``journal_approve``). Moving a payment line's
+    money is limited to what is still on the line (its net, less refunds and
+    other journals of it).
+    """
+    from backoffice.payments.idempotency import run_once
+
+    def write():
+        _check_journal(
+            organisation=organisation,
+            from_fund_code=from_fund_code,
+            to_fund_code=to_fund_code,
+            amount_pence=amount_pence,
+            reason=reason,
+        )
+        if payment_line is not None:
+            _check_line(payment_line, from_fund_code=from_fund_code, amount_pence=amount_pence)
+        journal = Journal.objects.create(
+            organisation=organisation,
+            from_fund_code=from_fund_code,
+            to_fund_code=to_fund_code,
+            amount_pence=amount_pence,
+            reason=reason,
+            payment_line=payment_line,
+            requested_by=requested_by,
+            status=JournalStatus.PENDING_APPROVAL,
+        )
+        if amount_pence <= organisation.journal_approval_threshold_pence:
+            _journal_post(journal, decided_by=requested_by, note="Within the council's limit.")
+        return journal
+
+    journal, _ = run_once(
+        organisation=organisation,
+        scope="journal_request",
+        key=idempotency_key,
+        content={
+            "from": from_fund_code.pk,
+            "to": to_fund_code.pk,
+            "amount_pence": amount_pence,
+            "reason": reason,
+            "payment_line": payment_line.pk if payment_line is not None else None,
+        },
+        model=Journal,
+        write=write,
+    )
+    return journal
+
+
+def _locked_pending(journal: Journal) -> Journal:
+    journal = Journal.objects.select_for_update().get(pk=journal.pk)
+    if journal.status != JournalStatus.PENDING_APPROVAL:
+        raise ValidationError(f"{journal} has already been {journal.get_status_display().lower()}.")
+    return journal
+
+
+def _journal_post(journal: Journal, *, decided_by, note: str) -> Journal:
+    accounts = accounts_for(
+        journal.organisation, fund_codes=[journal.from_fund_code, journal.to_fund_code]
+    )
+    journal.entry = write_entry(
+        organisation=journal.organisation,
+        kind=EntryKind.JOURNAL,
+        description=(
+            f"Journal {journal.pk}: {journal.from_fund_code.code} to {journal.to_fund_code.code}"
+        ),
+        legs=[
+            Leg(accounts[journal.from_fund_code_id], journal.amount_pence),
+            Leg(accounts[journal.to_fund_code_id], -journal.amount_pence),
+        ],
+        created_by=journal.requested_by,
+        reason=journal.reason,
+        source=journal,
+    )
+    journal.status = JournalStatus.POSTED
+    journal.decided_by = decided_by
+    journal.decided_at = timezone.now()
+    journal.decision_note = note
+    journal.save(update_fields=["entry", "status", "decided_by", "decided_at", "decision_note"])
+    return journal
+
+
+@transaction.atomic
+def journal_approve(*, journal: Journal, approved_by, note: str = "") -> Journal:
+    """A second person approves a journal: it posts now."""
+    journal = _locked_pending(journal)
+    if approved_by.pk == journal.requested_by_id:
+        raise PermissionDenied("A journal must be approved by someone other than who asked for it.")
+    _check_journal(
+        organisation=journal.organisation,
+        from_fund_code=journal.from_fund_code,
+        to_fund_code=journal.to_fund_code,
+        amount_pence=journal.amount_pence,
+        reason=journal.reason,
+    )
+    return _journal_post(journal, decided_by=approved_by, note=note)
+
+
+@transaction.atomic
+def journal_reject(*, journal: Journal, rejected_by, note: str) -> Journal:
+    """Turn a journal down: nothing is posted."""
+    journal = _locked_pending(journal)
+    if not note.strip():
+        raise ValidationError({"decision_note": "Say why the journal is rejected."})
+    journal.status = JournalStatus.REJECTED
+    journal.decided_by = rejected_by
+    journal.decided_at = timezone.now()
+    journal.decision_note = note
+    journal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return journal

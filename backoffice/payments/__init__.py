@@ -1,0 +1,1 @@
+"""Payments and their lines, the payment state machine, refunds, receipt numbers, idempotency."""

@@ -1,0 +1,730 @@
+"""Taking, completing and refunding payments.
+
+Each function runs in one database transaction and changes a payment only
+while holding its row lock, so concurrent callbacks, refunds and retries see
+one consistent payment. Every status move is recorded with who and why.
+"""
+
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from backoffice.funds.models import (
+    CHANNELS_WITH_MONEY_IN_HAND,
+    Channel,
+    FundCode,
+    Service,
+    VatRate,
+    VatRateNotInForce,
+)
+from backoffice.ledger.models import AccountKind, EntryKind
+from backoffice.ledger.services import Leg, accounts_for, system_account, write_entry
+from backoffice.money import divide_half_up, format_pence
+
+from .idempotency import run_once
+from .models import (
+    TAKEN_STATUSES,
+    TRANSITIONS,
+    Method,
+    Payment,
+    PaymentLine,
+    PaymentStatus,
+    ReceiptSequence,
+    Refund,
+    RefundStatus,
+    StatusChange,
+)
+
+
+class InvalidTransition(ValidationError):
+    """A status move the payment state machine does not allow."""
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One thing to pay for. ``amount_pence`` is what the payer pays for it, VAT included."""
+
+    fund_code: FundCode
+    amount_pence: int
+    account_reference: str = ""
+    service: Service | None = None
+    vat_rate: VatRate | None = None
+    narrative: str = ""
+
+
+@dataclass(frozen=True)
+class Payer:
+    name: str = ""
+    email: str = ""
+    address_line_1: str = ""
+    address_line_2: str = ""
+    town: str = ""
+    postcode: str = ""
+
+
+# Creating a payment ------------------------------------------------------------------
+
+
+def _plan_line(
+    index: int, item: LineInput, *, organisation, channel: str, tax_point, suspense
+) -> PaymentLine:
+    where = f"Line {index}"
+    fund = item.fund_code
+    if fund.organisation_id != organisation.pk:
+        raise ValidationError(f"{where}: fund code {fund.code} belongs to another council.")
+    if not fund.is_active:
+        raise ValidationError(f"{where}: fund code {fund.code} is not active.")
+    if not fund.accepts_channel(channel) and channel != Channel.IMPORT:
+        raise ValidationError(
+            f"{where}: fund code {fund.code} does not take "
+            f"{Channel(channel).label.lower()} payments."
+        )
+    if not isinstance(item.amount_pence, int) or item.amount_pence <= 0:
+        raise ValidationError(f"{where}: the amount must be more than £0.00.")
+    if fund.minimum_amount_pence is not None and item.amount_pence < fund.minimum_amount_pence:
+        raise ValidationError(
+            f"{where}: {fund.display_name} takes at least "
+            f"{format_pence(fund.minimum_amount_pence)}."
+        )
+    if fund.maximum_amount_pence is not None and item.amount_pence > fund.maximum_amount_pence:
+        raise ValidationError(
+            f"{where}: {fund.display_name} takes at most {format_pence(fund.maximum_amount_pence)}."
+        )
+    if item.service is not None:
+        if item.service.fund_code_id != fund.pk or not item.service.is_active:
+            raise ValidationError(
+                f"{where}: {item.service} is not an active service of {fund.code}."
+            )
+        if item.service.pricing == "fixed" and item.amount_pence != item.service.price_pence:
+            raise ValidationError(
+                f"{where}: {item.service} costs {format_pence(item.service.price_pence)}."
+            )
+    vat_rate = item.vat_rate or (item.service.effective_vat_rate if item.service else None)
+    vat_rate = vat_rate or fund.default_vat_rate
+    if item.vat_rate is not None and item.vat_rate.pk != fund.default_vat_rate_id:
+        if not fund.vat_overridable:
+            raise ValidationError(f"{where}: the VAT rate of {fund.code} cannot be changed.")
+        if item.vat_rate.organisation_id != organisation.pk:
+            raise ValidationError(f"{where}: that VAT rate belongs to another council.")
+    try:
+        vat = vat_rate.vat_in_gross(item.amount_pence, tax_point)
+    except VatRateNotInForce as error:
+        raise ValidationError(f"{where}: {error}") from error
+
+    line = PaymentLine(
+        organisation=organisation,
+        fund_code=fund,
+        service=item.service,
+        account_reference=item.account_reference.strip(),
+        vat_rate=vat_rate,
+        net_pence=item.amount_pence - vat,
+        vat_pence=vat,
+        gross_pence=item.amount_pence,
+        narrative=item.narrative[:255],
+    )
+    check = fund.check_reference(item.account_reference)
+    if check.is_valid:
+        line.account_reference = check.reference
+        return line
+    reason = check.problems[0].message
+    if channel not in CHANNELS_WITH_MONEY_IN_HAND:
+        # The payer is still here: ask them to put the reference right before paying.
+        raise ValidationError(f"{where}: {reason}", code="bad_reference")
+    # The money has already arrived: keep it, in suspense, until someone allocates it.
+    suspense_fund = suspense.get()
+    if suspense_fund is None:
+        raise ValidationError(
+            f"{where}: {reason} This council has no suspense fund to hold the money: "
+            "mark one fund code as the suspense fund."
+        )
+    line.intended_fund_code = fund
+    line.fund_code = suspense_fund
+    line.suspense_reason = reason[:255]
+    return line
+
+
+def _plan(*, organisation, channel, method, lines, tax_point) -> list[PaymentLine]:
+    if channel not in Channel.values:
+        raise ValidationError(f"'{channel}' is not a channel.")
+    if method not in Method.values:
+        raise ValidationError(f"'{method}' is not a method of payment.")
+    if not lines:
+        raise ValidationError("A payment needs at least one line.")
+    suspense = _SuspenseFund(organisation)
+    return [
+        _plan_line(
+            index,
+            item,
+            organisation=organisation,
+            channel=channel,
+            tax_point=tax_point,
+            suspense=suspense,
+        )
+        for index, item in enumerate(lines, start=1)
+    ]
+
+
+class _SuspenseFund:
+    """The council's suspense fund, looked up only when a line needs it."""
+
+    def __init__(self, organisation):
+        self.organisation = organisation
+        self._fund = None
+        self._looked = False
+
+    def get(self):
+        if not self._looked:
+            self._fund = FundCode.objects.filter(
+                organisation=self.organisation, is_suspense=True
+            ).first()
+            self._looked = True
+        return self._fund
+
+
+def _insert(
+    *,
+    organisation,
+    channel,
+    method,
+    planned: list[PaymentLine],
+    payer,
+    provider,
+    provider_reference="",
+    created_by,
+    tax_point,
+    succeeded: bool,
+    reason: str = "",
+) -> Payment:
+    """Write the payment, its lines and its first status moves, in as few statements as possible."""
+    now = timezone.now()
+    payment = Payment.objects.create(
+        organisation=organisation,
+        channel=channel,
+        method=method,
+        status=PaymentStatus.SUCCESS if succeeded else PaymentStatus.CREATED,
+        provider=provider,
+        provider_reference=provider_reference,
+        payer_name=payer.name,
+        payer_email=payer.email,
+        address_line_1=payer.address_line_1,
+        address_line_2=payer.address_line_2,
+        town=payer.town,
+        postcode=payer.postcode,
+        total_pence=sum(line.gross_pence for line in planned),
+        tax_point=tax_point,
+        created_by=created_by,
+        receipt_number=_next_receipt_number(organisation) if succeeded else None,
+        completed_at=now if succeeded else None,
+    )
+    for line in planned:
+        line.payment = payment
+    PaymentLine.objects.bulk_create(planned)
+    moves = [("", PaymentStatus.CREATED, "")]
+    if succeeded:
+        moves.append((PaymentStatus.CREATED, PaymentStatus.SUCCESS, reason))
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(
+                organisation=organisation,
+                payment=payment,
+                from_status=from_status,
+                to_status=to_status,
+                changed_by=created_by,
+                reason=why[:255],
+            )
+            for from_status, to_status, why in moves
+        ]
+    )
+    return payment
+
+
+def _content(*, channel, method, lines, payer, provider) -> dict:
+    return {
+        "channel": channel,
+        "method": method,
+        "provider": provider,
+        "payer": payer.__dict__,
+        "lines": [
+            {
+                "fund_code": item.fund_code.pk,
+                "amount_pence": item.amount_pence,
+                "account_reference": item.account_reference,
+                "service": item.service.pk if item.service else None,
+                "vat_rate": item.vat_rate.pk if item.vat_rate else None,
+                "narrative": item.narrative,
+            }
+            for item in lines
+        ],
+    }
+
+
+def payment_create(
+    *,
+    organisation,
+    channel: str,
+    method: str,
+    lines: Sequence[LineInput],
+    payer: Payer = Payer(),
+    provider: str = "",
+    created_by=None,
+    tax_point: datetime.date | None = None,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record a payment about to be made, with its lines; nothing is posted yet.
+
+    A line whose reference fails its fund's rule is refused on the online
+    channel (the payer corrects it) and goes to the suspense fund on channels
+    where the money is already in hand.
+    """
+    tax_point = tax_point or timezone.localdate()
+    payment, _ = run_once(
+        organisation=organisation,
+        scope="payment_create",
+        key=idempotency_key,
+        content=_content(
+            channel=channel, method=method, lines=lines, payer=payer, provider=provider
+        ),
+        model=Payment,
+        write=lambda: _insert(
+            organisation=organisation,
+            channel=channel,
+            method=method,
+            planned=_plan(
+                organisation=organisation,
+                channel=channel,
+                method=method,
+                lines=lines,
+                tax_point=tax_point,
+            ),
+            payer=payer,
+            provider=provider,
+            created_by=created_by,
+            tax_point=tax_point,
+            succeeded=False,
+        ),
+    )
+    return payment
+
+
+# Moving a payment's status -------------------------------------------------------------
+
+
+def _locked(payment: Payment) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+def _move(payment: Payment, to_status: str, *, changed_by=None, actor: str = "", reason: str = ""):
+    if to_status not in TRANSITIONS[payment.status]:
+        raise InvalidTransition(
+            f"{payment} is {payment.get_status_display().lower()}; it cannot become "
+            f"{PaymentStatus(to_status).label.lower()}.",
+            code="invalid_transition",
+        )
+    StatusChange.objects.create(
+        organisation_id=payment.organisation_id,
+        payment=payment,
+        from_status=payment.status,
+        to_status=to_status,
+        changed_by=changed_by,
+        actor=actor,
+        reason=reason[:255],
+    )
+    payment.status = to_status
+
+
+@transaction.atomic
+def payment_start(
+    *,
+    payment: Payment,
+    provider_reference: str = "",
+    changed_by=None,
+    actor: str = "",
+    reason: str = "",
+) -> Payment:
+    """The payer has been sent to the provider (or the provider has the payment)."""
+    payment = _locked(payment)
+    if payment.status == PaymentStatus.IN_PROGRESS:
+        return payment
+    _move(payment, PaymentStatus.IN_PROGRESS, changed_by=changed_by, actor=actor, reason=reason)
+    if provider_reference:
+        payment.provider_reference = provider_reference
+    payment.save(update_fields=["status", "provider_reference", "updated_at"])
+    return payment
+
+
+_NEXT_RECEIPT = (
+    f"UPDATE {ReceiptSequence._meta.db_table} SET last_number = last_number + 1 "  # noqa: S608 - table name from the model
+    "WHERE organisation_id = %s RETURNING last_number"
+)
+
+
+def _next_receipt_number(organisation) -> str:
+    """The council's next receipt number, in the caller's transaction.
+
+    The UPDATE locks the council's sequence row until commit, so numbers are
+    issued one at a time, in order, and a rolled-back payment's number is
+    issued again to the next payment: no gaps and no duplicates.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_RECEIPT, [organisation.pk])
+        row = cursor.fetchone()
+        if row is None:
+            ReceiptSequence.objects.bulk_create(
+                [ReceiptSequence(organisation=organisation)], ignore_conflicts=True
+            )
+            cursor.execute(_NEXT_RECEIPT, [organisation.pk])
+            row = cursor.fetchone()
+    number = f"{row[0]:08d}"
+    return f"{organisation.receipt_prefix}-{number}" if organisation.receipt_prefix else number
+
+
+def _receiving_key_of(provider: str, method: str) -> tuple[str, str]:
+    if provider:
+        return (AccountKind.PROVIDER_CLEARING, provider)
+    if method in (Method.CASH, Method.CHEQUE):
+        return (AccountKind.CASH_IN_TRANSIT, "")
+    if method == Method.CARD:
+        return (AccountKind.PROVIDER_CLEARING, "card-terminal")
+    return (AccountKind.BANK, "")
+
+
+def _receiving_key(payment: Payment) -> tuple[str, str]:
+    return _receiving_key_of(payment.provider, payment.method)
+
+
+def receiving_account(payment: Payment):
+    """Where the money taken is, until it is banked: clearing, cash in transit or bank."""
+    kind, provider = _receiving_key(payment)
+    return system_account(payment.organisation, kind, provider=provider)
+
+
+_VAT_OUTPUT = (AccountKind.VAT_OUTPUT, "")
+
+
+def _accounts(organisation, lines: list[PaymentLine], receiving: tuple[str, str]) -> dict:
+    return accounts_for(
+        organisation,
+        fund_codes=[line.fund_code for line in lines],
+        system=[receiving, _VAT_OUTPUT],
+    )
+
+
+def _post_payment(payment: Payment, lines: list[PaymentLine], *, created_by, accounts=None):
+    receiving = _receiving_key(payment)
+    accounts = accounts or _accounts(payment.organisation, lines, receiving)
+    vat = sum(line.vat_pence for line in lines)
+    legs = [Leg(accounts[receiving], payment.total_pence)]
+    legs += [Leg(accounts[line.fund_code_id], -line.net_pence) for line in lines]
+    if vat:
+        legs.append(Leg(accounts[_VAT_OUTPUT], -vat))
+    return write_entry(
+        organisation=payment.organisation,
+        kind=EntryKind.PAYMENT,
+        description=f"Payment {payment.receipt_number}",
+        legs=legs,
+        created_by=created_by,
+        source=payment,
+    )
+
+
+@transaction.atomic
+def payment_succeed(
+    *,
+    payment: Payment,
+    changed_by=None,
+    actor: str = "",
+    reason: str = "",
+    provider_reference: str | None = None,
+) -> Payment:
+    """The money is taken: issue the receipt number and post the entry.
+
+    Repeated on a successful payment (a provider calling back twice), it
+    changes nothing; on a refunded one it is refused like any backward move.
+    """
+    payment = _locked(payment)
+    if payment.status == PaymentStatus.SUCCESS:
+        return payment
+    _move(payment, PaymentStatus.SUCCESS, changed_by=changed_by, actor=actor, reason=reason)
+    payment.receipt_number = _next_receipt_number(payment.organisation)
+    payment.completed_at = timezone.now()
+    if provider_reference is not None:
+        payment.provider_reference = provider_reference
+    payment.save(
+        update_fields=[
+            "status",
+            "receipt_number",
+            "completed_at",
+            "provider_reference",
+            "updated_at",
+        ]
+    )
+    _post_payment(payment, list(payment.lines.select_related("fund_code")), created_by=changed_by)
+    return payment
+
+
+UNSUCCESSFUL = (
+    PaymentStatus.FAILED,
+    PaymentStatus.CANCELLED,
+    PaymentStatus.EXPIRED,
+    PaymentStatus.ERROR,
+)
+
+
+@transaction.atomic
+def payment_close(
+    *, payment: Payment, status: str, changed_by=None, actor: str = "", reason: str = ""
+) -> Payment:
+    """The payment did not happen (failed, cancelled, expired or error): nothing is posted."""
+    if status not in UNSUCCESSFUL:
+        raise ValueError(f"payment_close takes one of {', '.join(UNSUCCESSFUL)}, not '{status}'.")
+    payment = _locked(payment)
+    if payment.status == status:
+        return payment
+    _move(payment, status, changed_by=changed_by, actor=actor, reason=reason)
+    payment.completed_at = timezone.now()
+    payment.save(update_fields=["status", "completed_at", "updated_at"])
+    return payment
+
+
+def payment_take(
+    *,
+    organisation,
+    channel: str,
+    method: str,
+    lines: Sequence[LineInput],
+    payer: Payer = Payer(),
+    provider: str = "",
+    provider_reference: str = "",
+    created_by=None,
+    tax_point: datetime.date | None = None,
+    idempotency_key: str | None = None,
+    reason: str = "Money received",
+) -> Payment:
+    """Record money already in hand (cash, cheque, terminal, bank): created and succeeded at once.
+
+    The same as ``payment_create`` then ``payment_succeed`` — both moves are
+    recorded — in one transaction and with fewer statements, since nobody
+    else can see the payment before it is taken.
+    """
+    tax_point = tax_point or timezone.localdate()
+
+    def take():
+        planned = _plan(
+            organisation=organisation,
+            channel=channel,
+            method=method,
+            lines=lines,
+            tax_point=tax_point,
+        )
+        # Accounts first: the receipt number below locks the council's
+        # sequence until commit, so the less that follows it the better.
+        accounts = _accounts(organisation, planned, _receiving_key_of(provider, method))
+        payment = _insert(
+            organisation=organisation,
+            channel=channel,
+            method=method,
+            planned=planned,
+            payer=payer,
+            provider=provider,
+            provider_reference=provider_reference,
+            created_by=created_by,
+            tax_point=tax_point,
+            succeeded=True,
+            reason=reason,
+        )
+        _post_payment(payment, planned, created_by=created_by, accounts=accounts)
+        return payment
+
+    payment, _ = run_once(
+        organisation=organisation,
+        scope="payment_take",
+        key=idempotency_key,
+        content={
+            **_content(channel=channel, method=method, lines=lines, payer=payer, provider=provider),
+            "provider_reference": provider_reference,
+        },
+        model=Payment,
+        write=take,
+    )
+    return payment
+
+
+# Refunds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What the payment provider said about a refund."""
+
+    accepted: bool
+    provider_reference: str = ""
+    message: str = ""
+
+
+RefundGateway = Callable[[Refund], RefundOutcome]
+
+
+def paid_out_by_hand(refund: Refund) -> RefundOutcome:
+    """For money taken without a provider (cash, cheque, bank): staff pay it back themselves."""
+    return RefundOutcome(accepted=True, message="Paid back by the council directly.")
+
+
+def _refund_gateway(payment: Payment) -> RefundGateway:
+    if payment.provider:
+        from backoffice.payments import providers
+
+        return providers.refund_gateway(payment.provider)
+    return paid_out_by_hand
+
+
+@transaction.atomic
+def _refund_reserve(*, payment: Payment, amount_pence: int, reason: str, requested_by) -> Refund:
+    payment = _locked(payment)
+    if payment.status not in TAKEN_STATUSES:
+        raise ValidationError(
+            f"{payment} is {payment.get_status_display().lower()}: "
+            "only money taken can be refunded.",
+            code="not_refundable",
+        )
+    if not isinstance(amount_pence, int) or amount_pence <= 0:
+        raise ValidationError("A refund must be of more than £0.00.", code="refund_amount")
+    if not reason or not reason.strip():
+        raise ValidationError("Say why the money is being refunded.", code="refund_reason")
+    remaining = payment.total_pence - payment.refunded_pence
+    if amount_pence > remaining:
+        raise ValidationError(
+            f"Only {format_pence(remaining)} of {payment} can still be refunded, "
+            f"not {format_pence(amount_pence)}.",
+            code="refund_too_much",
+        )
+    # Reserved now, in the same locked transaction as the check, so that
+    # refunds racing for the same payment can never add up to more than it.
+    payment.refunded_pence += amount_pence
+    payment.save(update_fields=["refunded_pence", "updated_at"])
+    return Refund.objects.create(
+        organisation_id=payment.organisation_id,
+        payment=payment,
+        amount_pence=amount_pence,
+        reason=reason.strip(),
+        requested_by=requested_by,
+    )
+
+
+def _allocate(amount: int, lines: list[PaymentLine]) -> list[int]:
+    """Share ``amount`` across lines in proportion to what each has left to refund.
+
+    Largest remainder, so the shares add up to the penny and no line gives
+    back more than it has left.
+    """
+    remaining = [line.gross_pence - line.refunded_pence for line in lines]
+    total = sum(remaining)
+    shares = [amount * left // total for left in remaining]
+    leftovers = sorted(range(len(lines)), key=lambda i: (-(amount * remaining[i] % total), i))
+    for i in leftovers[: amount - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+def _post_refund(refund: Refund, payment: Payment, *, created_by):
+    lines = list(payment.lines.select_related("fund_code").order_by("pk"))
+    receiving = _receiving_key(payment)
+    accounts = _accounts(payment.organisation, lines, receiving)
+    legs = [Leg(accounts[receiving], -refund.amount_pence)]
+    vat_total = 0
+    for line, share in zip(lines, _allocate(refund.amount_pence, lines), strict=True):
+        if not share:
+            continue
+        left_gross = line.gross_pence - line.refunded_pence
+        left_vat = line.vat_pence - line.refunded_vat_pence
+        vat = left_vat if share == left_gross else divide_half_up(share * left_vat, left_gross)
+        line.refunded_pence += share
+        line.refunded_vat_pence += vat
+        line.save(update_fields=["refunded_pence", "refunded_vat_pence"])
+        legs.append(Leg(accounts[line.fund_code_id], share - vat))
+        vat_total += vat
+    if vat_total:
+        legs.append(Leg(accounts[_VAT_OUTPUT], vat_total))
+    return write_entry(
+        organisation=payment.organisation,
+        kind=EntryKind.REFUND,
+        description=f"Refund {refund.pk} of {payment.receipt_number}",
+        legs=legs,
+        created_by=created_by,
+        reason=refund.reason,
+        source=refund,
+    )
+
+
+@transaction.atomic
+def refund_complete(*, refund: Refund, outcome: RefundOutcome) -> Refund:
+    """Record what the provider said: accepted posts the refund; rejected posts nothing.
+
+    Repeated (a provider calling back twice), it changes nothing.
+    """
+    payment = _locked(refund.payment)
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if refund.status != RefundStatus.PENDING:
+        return refund
+    refund.completed_at = timezone.now()
+    refund.provider_reference = outcome.provider_reference
+    if not outcome.accepted:
+        refund.status = RefundStatus.REJECTED
+        refund.failure_reason = (outcome.message or "Refused by the payment provider.")[:255]
+        refund.save(
+            update_fields=["status", "completed_at", "provider_reference", "failure_reason"]
+        )
+        payment.refunded_pence -= refund.amount_pence
+        payment.save(update_fields=["refunded_pence", "updated_at"])
+        return refund
+    refund.entry = _post_refund(refund, payment, created_by=refund.requested_by)
+    refund.status = RefundStatus.SUCCEEDED
+    refund.save(update_fields=["status", "completed_at", "provider_reference", "entry"])
+    fully = (
+        payment.refunded_pence == payment.total_pence
+        and not payment.refunds.filter(status=RefundStatus.PENDING).exists()
+    )
+    to_status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+    if payment.status != to_status:
+        _move(
+            payment,
+            to_status,
+            changed_by=refund.requested_by,
+            reason=f"Refund {refund.pk}: {refund.reason}",
+        )
+        payment.save(update_fields=["status", "updated_at"])
+    return refund
+
+
+def refund_request(
+    *,
+    payment: Payment,
+    amount_pence: int,
+    reason: str,
+    requested_by,
+    idempotency_key: str | None = None,
+    gateway: RefundGateway | None = None,
+) -> Refund:
+    """Refund all or part of a payment.
+
+    The amount is checked and reserved under the payment's lock, the
+    provider is asked outside any transaction (a slow provider holds no
+    lock), and the answer is recorded by ``refund_complete``.
+    """
+    refund, created = run_once(
+        organisation=payment.organisation,
+        scope="refund_request",
+        key=idempotency_key,
+        content={"payment": payment.pk, "amount_pence": amount_pence, "reason": reason},
+        model=Refund,
+        write=lambda: _refund_reserve(
+            payment=payment, amount_pence=amount_pence, reason=reason, requested_by=requested_by
+        ),
+    )
+    if not created or refund.status != RefundStatus.PENDING:
+        return refund
+    outcome = (gateway or _refund_gateway(refund.payment))(refund)
+    return refund_complete(refund=refund, outcome=outcome)

@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 # Tests run with production defaults (DEBUG off) and a throwaway key.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=false
 
-.PHONY: help install browser-deps run serve-dev migrate demo test test-quick lint format bench clean
+.PHONY: help install browser-deps run migrate demo test test-quick lint format bench clean
 
 help:
 	@echo "make run         install, migrate, load the demo council and serve http://127.0.0.1:$(PORT)"

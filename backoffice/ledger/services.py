@@ -212,6 +212,8 @@ def entry_reverse(
     """Cancel an entry with its mirror image; the original stays as it was."""
     if not reason.strip():
         raise ValidationError("Say why the entry is being reversed.")
+    # Locked, so that two reversals racing for one entry get the same clear answer.
+    entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise ValidationError(f"{entry} has already been reversed.")
     legs = [

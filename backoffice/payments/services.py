@@ -196,16 +196,19 @@ def _insert(
     provider_reference="",
     created_by,
     tax_point,
-    succeeded: bool,
+    succeeding: bool,
     reason: str = "",
 ) -> Payment:
-    """Write the payment, its lines and its first status moves, in as few statements as possible."""
-    now = timezone.now()
+    """Write the payment (as created), its lines and its status moves, in few statements.
+
+    With ``succeeding`` the move to success is recorded too; ``_mark_taken``
+    makes it so, last thing before commit.
+    """
     payment = Payment.objects.create(
         organisation=organisation,
         channel=channel,
         method=method,
-        status=PaymentStatus.SUCCESS if succeeded else PaymentStatus.CREATED,
+        status=PaymentStatus.CREATED,
         provider=provider,
         provider_reference=provider_reference,
         payer_name=payer.name,
@@ -217,14 +220,12 @@ def _insert(
         total_pence=sum(line.gross_pence for line in planned),
         tax_point=tax_point,
         created_by=created_by,
-        receipt_number=_next_receipt_number(organisation) if succeeded else None,
-        completed_at=now if succeeded else None,
     )
     for line in planned:
         line.payment = payment
     PaymentLine.objects.bulk_create(planned)
     moves = [("", PaymentStatus.CREATED, "")]
-    if succeeded:
+    if succeeding:
         moves.append((PaymentStatus.CREATED, PaymentStatus.SUCCESS, reason))
     StatusChange.objects.bulk_create(
         [
@@ -304,7 +305,7 @@ def payment_create(
             provider=provider,
             created_by=created_by,
             tax_point=tax_point,
-            succeeded=False,
+            succeeding=False,
         ),
     )
     return payment
@@ -382,6 +383,28 @@ def _next_receipt_number(organisation) -> str:
     return f"{organisation.receipt_prefix}-{number}" if organisation.receipt_prefix else number
 
 
+def _mark_taken(payment: Payment, *, provider_reference: str | None = None) -> None:
+    """Issue the receipt number and make the payment successful.
+
+    Last before commit: the receipt number locks the council's sequence until
+    then, and every payment of the council waits for that lock.
+    """
+    payment.status = PaymentStatus.SUCCESS
+    payment.receipt_number = _next_receipt_number(payment.organisation)
+    payment.completed_at = timezone.now()
+    if provider_reference is not None:
+        payment.provider_reference = provider_reference
+    payment.save(
+        update_fields=[
+            "status",
+            "receipt_number",
+            "completed_at",
+            "provider_reference",
+            "updated_at",
+        ]
+    )
+
+
 def _receiving_key_of(provider: str, method: str) -> tuple[str, str]:
     if provider:
         return (AccountKind.PROVIDER_CLEARING, provider)
@@ -424,7 +447,7 @@ def _post_payment(payment: Payment, lines: list[PaymentLine], *, created_by, acc
     return write_entry(
         organisation=payment.organisation,
         kind=EntryKind.PAYMENT,
-        description=f"Payment {payment.receipt_number}",
+        description=f"Payment {payment.pk}",
         legs=legs,
         created_by=created_by,
         source=payment,
@@ -449,20 +472,8 @@ def payment_succeed(
     if payment.status == PaymentStatus.SUCCESS:
         return payment
     _move(payment, PaymentStatus.SUCCESS, changed_by=changed_by, actor=actor, reason=reason)
-    payment.receipt_number = _next_receipt_number(payment.organisation)
-    payment.completed_at = timezone.now()
-    if provider_reference is not None:
-        payment.provider_reference = provider_reference
-    payment.save(
-        update_fields=[
-            "status",
-            "receipt_number",
-            "completed_at",
-            "provider_reference",
-            "updated_at",
-        ]
-    )
     _post_payment(payment, list(payment.lines.select_related("fund_code")), created_by=changed_by)
+    _mark_taken(payment, provider_reference=provider_reference)
     return payment
 
 
@@ -520,8 +531,6 @@ def payment_take(
             lines=lines,
             tax_point=tax_point,
         )
-        # Accounts first: the receipt number below locks the council's
-        # sequence until commit, so the less that follows it the better.
         accounts = _accounts(organisation, planned, _receiving_key_of(provider, method))
         payment = _insert(
             organisation=organisation,
@@ -533,10 +542,11 @@ def payment_take(
             provider_reference=provider_reference,
             created_by=created_by,
             tax_point=tax_point,
-            succeeded=True,
+            succeeding=True,
             reason=reason,
         )
         _post_payment(payment, planned, created_by=created_by, accounts=accounts)
+        _mark_taken(payment)
         return payment
 
     payment, _ = run_once(
@@ -651,7 +661,7 @@ def _post_refund(refund: Refund, payment: Payment, *, created_by):
     return write_entry(
         organisation=payment.organisation,
         kind=EntryKind.REFUND,
-        description=f"Refund {refund.pk} of {payment.receipt_number}",
+        description=f"Refund {refund.pk} of {payment.receipt_number} (payment {payment.pk})",
         legs=legs,
         created_by=created_by,
         reason=refund.reason,

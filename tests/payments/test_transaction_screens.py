@@ -120,7 +120,7 @@ def test_the_payment_page_shows_each_ledger_posting_of_the_payment(admin_client,
     response = admin_client.get(payment_url(payment))
 
     entries = response.context["entries"]
-    assert [entry.description for entry, _table in entries] == [f"Payment {payment.receipt_number}"]
+    assert [entry.description for entry, _table in entries] == [f"Payment {payment.pk}"]
     amounts = sorted(posting.amount_pence for posting in entries[0][0].postings.all())
     assert amounts == [-20_000, -4_000, 24_000]
 

@@ -428,6 +428,7 @@ def main() -> int:
                 "plain_orm_payments_per_s": round(plain_rate, 1),
                 "services_vs_plain_orm": round(rate / plain_rate, 2),
                 "target_payments_per_s": TARGET_PAYMENTS_PER_S,
+                "meets_target": rate >= TARGET_PAYMENTS_PER_S,
                 "invariants": broken or "hold",
             }
         )

@@ -87,13 +87,13 @@ def accounts_for(organisation, *, fund_codes=(), system=()) -> dict:
     for fund in fund_codes.values():
         if fund.organisation_id != organisation.pk:
             raise ValidationError(f"Fund code {fund.code} belongs to another council.")
-    wanted = Q(pk__in=[])
-    if fund_codes:
-        wanted |= Q(fund_code_id__in=list(fund_codes))
-    for kind, provider in system:
-        wanted |= Q(kind=kind, provider=provider, fund_code__isnull=True)
+    # One query: the funds asked for, and the system accounts of the kinds asked for.
     found = {}
-    for account in Account.objects.filter(wanted, organisation=organisation):
+    kinds = {kind for kind, _ in system}
+    for account in Account.objects.filter(
+        Q(fund_code_id__in=list(fund_codes)) | Q(kind__in=kinds, fund_code__isnull=True),
+        organisation=organisation,
+    ):
         key = account.fund_code_id if account.fund_code_id else (account.kind, account.provider)
         found[key] = account
     # Created in one fixed order, so that two first payments racing to create

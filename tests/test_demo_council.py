@@ -72,6 +72,21 @@ def test_there_is_a_demo_login_for_every_role(db):
     assert user.memberships.get().organisation.code == "barchester"
 
 
+def test_the_demo_has_takings_to_search_refund_and_approve(db):
+    from backoffice.ledger.models import Journal, JournalStatus
+    from backoffice.ledger.selectors import ledger_total_pence
+    from backoffice.payments.models import Payment, PaymentStatus
+
+    council = load_demo_council(password="demo")["organisation"]
+
+    payments = Payment.objects.filter(organisation=council)
+    assert payments.count() >= 8
+    assert payments.filter(status=PaymentStatus.PARTIALLY_REFUNDED).exists()
+    assert payments.filter(lines__intended_fund_code__isnull=False).exists()  # in suspense
+    assert Journal.objects.get(organisation=council).status == JournalStatus.PENDING_APPROVAL
+    assert ledger_total_pence(council) == 0
+
+
 def test_the_command_prints_the_logins(db, capsys):
     call_command("load_demo", password="secret-demo")
 

@@ -579,7 +579,8 @@ RefundGateway = Callable[[Refund], RefundOutcome]
 
 
 def paid_out_by_hand(refund: Refund) -> RefundOutcome:
-    """For money taken without a provider (cash, cheque, bank): staff pay it back themselves."""
+    """For money taken without a provider (cash, cheque, bank, a card terminal at the
+    counter): staff pay it back themselves, on the terminal or by cheque or transfer."""
     return RefundOutcome(accepted=True, message="Paid back by the council directly.")
 
 

@@ -4,9 +4,13 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
 from .health import healthz
+from .tenancy import views as tenancy_views
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Ahead of Wagtail's own, which would list every council's changes.
+    path("admin/reports/site-history/", tenancy_views.site_history),
+    path("admin/reports/site-history/results/", tenancy_views.site_history_results),
     path("admin/", include(wagtailadmin_urls)),
 ]
 

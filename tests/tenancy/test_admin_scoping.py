@@ -162,3 +162,41 @@ def test_a_member_of_two_councils_works_in_the_one_chosen_for_the_session(
     response = client.get(reverse("funds_fundcode:index"))
 
     assert [fund.code for fund in response.context["object_list"]] == ["THEIRS"]
+
+
+def test_the_site_wide_history_of_every_council_is_closed_to_council_staff(admin_client, theirs):
+    from wagtail.log_actions import log
+
+    log(instance=theirs["funds_fundcode"], action="wagtail.create")
+
+    for url in ("/admin/reports/site-history/", "/admin/reports/site-history/results/"):
+        response = admin_client.get(url)
+        assert response.status_code in (302, 403), url
+        assert b"THEIRS" not in response.content
+
+
+def test_a_superuser_still_has_the_site_wide_history(client, theirs):
+    from wagtail.log_actions import log
+
+    from tests.factories import UserFactory
+
+    log(instance=theirs["funds_fundcode"], action="wagtail.create")
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    response = client.get("/admin/reports/site-history/")
+
+    assert response.status_code == 200
+    assert b"THEIRS" in response.content
+
+
+def test_a_rows_own_history_shows_its_changes_to_its_council(admin_client, council):
+    from django.urls import reverse
+    from wagtail.log_actions import log
+
+    ours = FundCodeFactory(organisation=council, code="OURS")
+    log(instance=ours, action="wagtail.create")
+
+    response = admin_client.get(reverse("funds_fundcode:history", args=[ours.pk]))
+
+    assert response.status_code == 200
+    assert b"Created" in response.content

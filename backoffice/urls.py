@@ -11,6 +11,7 @@ urlpatterns = [
     # Ahead of Wagtail's own, which would list every council's changes.
     path("admin/reports/site-history/", tenancy_views.site_history),
     path("admin/reports/site-history/results/", tenancy_views.site_history_results),
+    path("admin/council/", tenancy_views.council_settings, name="tenancy_council_settings"),
     path("admin/", include(wagtailadmin_urls)),
 ]
 

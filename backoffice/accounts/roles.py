@@ -59,7 +59,14 @@ ROLES: tuple[Role, ...] = (
     Role(
         FINANCE_ADMINISTRATOR,
         "Configures fund codes, services, VAT rates and reference rules; reads transactions.",
-        frozenset({ADMIN_ACCESS, *_crud("funds", FUND_CONFIGURATION_MODELS), *TRANSACTIONS_READ}),
+        frozenset(
+            {
+                ADMIN_ACCESS,
+                *_crud("funds", FUND_CONFIGURATION_MODELS),
+                *TRANSACTIONS_READ,
+                "tenancy.change_own_council",
+            }
+        ),
     ),
     Role(
         INCOME_OFFICER,

@@ -60,6 +60,9 @@ class Organisation(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("change_own_council", "Can change their own council's details, receipts and limits"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -34,3 +34,37 @@ def organisation_switch(*, request, organisation: Organisation) -> None:
     if not is_member(user=request.user, organisation=organisation):
         raise PermissionError(f"{request.user} is not a member of {organisation}.")
     request.session[SESSION_KEY] = organisation.pk
+
+
+COUNCIL_SETTINGS_FIELDS = (
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "vat_registration_number",
+    "email",
+    "telephone",
+    "website",
+    "receipt_prefix",
+    "journal_approval_threshold_pence",
+)
+
+
+@transaction.atomic
+def council_settings_save(*, organisation: Organisation, user, **fields) -> Organisation:
+    """A council's own staff change its details, receipt prefix and journal limit.
+
+    Its name and code, and whether it is active, stay with the system administrators.
+    """
+    from wagtail.log_actions import log
+
+    unknown = set(fields) - set(COUNCIL_SETTINGS_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a council setting: {', '.join(sorted(unknown))}.")
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.full_clean()
+    organisation.save()
+    log(instance=organisation, action="wagtail.edit", user=user, content_changed=True)
+    return organisation

@@ -1,5 +1,7 @@
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
@@ -75,3 +77,15 @@ class CouncilsViewSetGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_councils_viewsets():
     return CouncilsViewSetGroup()
+
+
+class CouncilSettingsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("tenancy.change_own_council")
+
+
+@hooks.register("register_settings_menu_item")
+def register_council_settings_menu_item():
+    return CouncilSettingsMenuItem(
+        _("Council settings"), reverse("tenancy_council_settings"), icon_name="home", order=10
+    )

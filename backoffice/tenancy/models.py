@@ -12,6 +12,13 @@ organisation_code_validator = RegexValidator(
 )
 
 
+class WebAddressField(models.URLField):
+    """A web address; typed without a scheme (``www.council.gov.uk``) it is taken as https."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
 def validate_vat_registration_number(value: str) -> None:
     if value and not vat_registration_number_is_valid(value):
         raise ValidationError(
@@ -44,7 +51,7 @@ class Organisation(models.Model):
     )
     email = models.EmailField(blank=True, help_text="Where payers can write about a payment.")
     telephone = models.CharField(max_length=30, blank=True)
-    website = models.URLField(blank=True)
+    website = WebAddressField(blank=True)
     receipt_prefix = models.CharField(
         max_length=10,
         blank=True,

@@ -16,14 +16,13 @@ except ImportError:  # the browser fixture then skips, or fails under CI, saying
     expect = None
 
 from backoffice.accounts.roles import APPROVER, INCOME_OFFICER
-from backoffice.funds.models import VatCategory
 from backoffice.funds.references import with_check_character
 from backoffice.ledger.models import Journal, JournalStatus
 from backoffice.ledger.services import fund_account, journal_request
 from backoffice.payments.models import PaymentStatus, Refund, RefundStatus
 from backoffice.payments.services import LineInput, Payer, payment_take
 from tests.browser.conftest import TIMEOUT_MS
-from tests.factories import FundCodeFactory, VatRateFactory, mod11_rule, staff
+from tests.factories import FundCodeFactory, staff
 
 pytestmark = pytest.mark.slow
 
@@ -34,28 +33,6 @@ APPROVER_USERNAME = "journal.approver"
 AT_THE_COUNTER = {"channel": "face_to_face", "method": "cash"}
 # £10.00, well under the £60.00 the journals below move, so that each needs a second person.
 JOURNAL_LIMIT_PENCE = 1_000
-
-
-@pytest.fixture
-def outside_scope(council):
-    return VatRateFactory(
-        organisation=council,
-        code="O",
-        name="Outside the scope",
-        category=VatCategory.OUTSIDE_SCOPE,
-    )
-
-
-@pytest.fixture
-def ctax(council, outside_scope):
-    return FundCodeFactory(
-        organisation=council,
-        code="CTAX",
-        name="Council Tax",
-        default_vat_rate=outside_scope,
-        reference_rule=mod11_rule(council),
-        allowed_channels=["face_to_face"],
-    )
 
 
 @pytest.fixture

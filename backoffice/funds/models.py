@@ -262,14 +262,13 @@ class ReferenceRule(TenantModel):
     def clean(self):
         self.__dict__.pop("spec", None)
         errors = {}
-        parsed = {}
         for field_name, parse in (
             ("weights", references.parse_weights),
             ("result_substitutions", references.parse_result_substitutions),
             ("prefix_substitutions", references.parse_prefix_substitutions),
         ):
             try:
-                parsed[field_name] = parse(getattr(self, field_name))
+                parse(getattr(self, field_name))
             except ValueError as error:
                 errors[field_name] = str(error)
         if errors:

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
 
 from backoffice.funds.models import FundCode
 from backoffice.ledger.models import (
@@ -211,20 +210,6 @@ def test_ledger_rows_cannot_be_deleted_in_bulk(entry, model):
 def test_postings_cannot_be_changed_through_their_entry(entry):
     with pytest.raises(AppendOnlyError):
         entry.postings.update(amount_pence=1)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
-def test_on_postgresql_the_database_refuses_a_raw_update_of_a_posting(entry):
-    posting = entry.postings.first()
-
-    with (
-        pytest.raises(DatabaseError, match="append-only"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("UPDATE ledger_posting SET amount_pence = 1 WHERE id = %s", [posting.pk])
-
-    assert Posting.objects.get(pk=posting.pk).amount_pence == posting.amount_pence
 
 
 # Accounts ---------------------------------------------------------------------------------

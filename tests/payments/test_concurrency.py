@@ -34,7 +34,10 @@ from backoffice.payments.services import (
 pytestmark = [
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="needs PostgreSQL triggers; CI runs them on PostgreSQL",
+        reason=(
+            "needs PostgreSQL's row locks and concurrent writers (SQLite serialises every "
+            "writer); CI runs them on PostgreSQL"
+        ),
     ),
     pytest.mark.django_db(transaction=True),
 ]

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "backoffice.funds",
     "backoffice.ledger",
     "backoffice.payments",
+    "plugins",
+    "integrations.sandbox",
+    "integrations.department_files",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "django_tasks",
     "import_export",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -184,3 +188,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 
 LOGIN_URL = "wagtailadmin_login"
 LOGIN_REDIRECT_URL = "wagtailadmin_home"
+
+# Integrations ----------------------------------------------------------------------------
+
+# Fernet keys for integration secrets, newest first (docs/plugins.md). Required
+# unless DEBUG, where a key derived from SECRET_KEY is used.
+SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
+# How long a provider may take to answer before the payment is left for the periodic check.
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=10.0)
+# An online payment still open after this many minutes is settled by asking its provider.
+SETTLE_PAYMENTS_AFTER_MINUTES = env.int("SETTLE_PAYMENTS_AFTER_MINUTES", default=30)
+# Where departmental export files are written, one folder per council and integration.
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+# The public address of this system, for providers' return URLs and callbacks.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=WAGTAILADMIN_BASE_URL)
+
+# Background tasks: run at once in-process unless TASKS_BACKEND=database, where
+# `manage.py db_worker` runs them and `manage.py run_schedule` enqueues the periodic ones.
+if env.str("TASKS_BACKEND", default="immediate") == "database":
+    INSTALLED_APPS.append("django_tasks_db")
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

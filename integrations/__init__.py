@@ -1,1 +1,1 @@
-"""Concrete plugins, one package per third party (GOV.UK Pay, the sandbox provider, ...)."""
+"""The built-in plugins: one package per third party (see docs/plugins.md)."""

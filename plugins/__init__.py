@@ -1,5 +1,14 @@
-"""The plugin system: hook specifications, the plugin manager and entry-point loading.
+"""The plugin system: hook specifications, the plugin manager and per-council integrations.
 
-Payment providers, telephone payment systems and departmental systems connect
-through pluggy hooks declared here; concrete plugins live in ``integrations/``.
+Plugins implement hooks with ``plugins.hookimpl``::
+
+    from plugins import hookimpl
+
+    @hookimpl
+    def ims_plugin_info():
+        ...
 """
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("ims")

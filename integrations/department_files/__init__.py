@@ -1,0 +1,1 @@
+"""Departmental systems that work with files: known references in, daily files out."""

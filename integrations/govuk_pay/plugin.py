@@ -1,0 +1,9 @@
+"""The plugin's hook implementations (placeholder being built)."""
+
+from plugins import hookimpl
+from plugins.types import PluginInfo, PluginKind
+
+
+@hookimpl
+def ims_plugin_info():
+    return PluginInfo(name="govuk_pay", title="GOV.UK Pay", kinds=(PluginKind.PAYMENT_PROVIDER,))

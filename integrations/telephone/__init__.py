@@ -1,0 +1,1 @@
+"""Automated telephone payment (IVR) systems, through a documented JSON exchange."""

@@ -1,0 +1,11 @@
+"""The plugin's hook implementations (placeholder being built)."""
+
+from plugins import hookimpl
+from plugins.types import PluginInfo, PluginKind
+
+
+@hookimpl
+def ims_plugin_info():
+    return PluginInfo(
+        name="telephone", title="Telephone payments (generic IVR)", kinds=(PluginKind.TELEPHONE,)
+    )

@@ -41,7 +41,8 @@ def provider_integration(organisation, key: str) -> Integration:
             code="no_provider",
         )
     info = manager.plugin_info(integration.plugin)
-    if PluginKind.PAYMENT_PROVIDER not in info.kinds:
+    # A telephone system's provider takes cards too: its payments are refunded through it.
+    if not {PluginKind.PAYMENT_PROVIDER, PluginKind.TELEPHONE} & set(info.kinds):
         raise NoProvider(f"Integration '{key}' does not take payments.", code="no_provider")
     return integration
 

@@ -160,3 +160,17 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     fund_code = factory.SubFactory(
         FundCodeFactory, organisation=factory.SelfAttribute("..organisation")
     )
+
+
+def integration(organisation, *, plugin, key=None, settings=None, is_enabled=True, title=None):
+    """A council's integration of an installed plugin, made through the service (secrets encrypted)."""
+    from plugins.services import integration_create
+
+    return integration_create(
+        organisation=organisation,
+        plugin=plugin,
+        key=key or plugin.replace("_", "-"),
+        title=title or plugin.replace("_", " ").title(),
+        settings=settings or {},
+        is_enabled=is_enabled,
+    )

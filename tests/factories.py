@@ -163,7 +163,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 
 
 def integration(organisation, *, plugin, key=None, settings=None, is_enabled=True, title=None):
-    """A council's integration of an installed plugin, made through the service (secrets encrypted)."""
+    """A council's integration of a plugin, made through the service (secrets encrypted)."""
     from plugins.services import integration_create
 
     return integration_create(

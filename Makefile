@@ -30,9 +30,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What the browser tests need beyond Python: Debian's Chromium (Playwright's own
-# browser download cannot reach its servers from here) and axe-core from npm.
-# Without root the browser tests skip locally and fail under CI=true, saying why.
+# What the browser and GOV.UK Pay tests need beyond Python: Debian's Chromium
+# (Playwright's own browser download cannot reach its servers from here), and from
+# npm axe-core and Prism (a mock of GOV.UK Pay's API from its published spec).
+# Without them those tests skip locally and fail under CI=true, saying why.
+# npm ci writes node_modules/.package-lock.json: it is the stamp of the last install.
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -42,8 +44,8 @@ browser-deps:
 			echo "  sudo apt-get install chromium   (until then the browser tests skip)"; \
 		fi; \
 	fi
-	@if [ ! -d node_modules/axe-core ] || [ package-lock.json -nt node_modules/axe-core ]; then \
-		npm ci --no-audit --no-fund && touch node_modules/axe-core; \
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		npm ci --no-audit --no-fund && touch node_modules/.package-lock.json; \
 	fi
 
 migrate: install

@@ -95,10 +95,10 @@ def call(plugin_name: str, hook_name: str, **kwargs):
     others = [other for name, other in manager.list_name_plugin() if name != plugin_name]
     caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
     result = caller(**kwargs)
-    # firstresult hooks give the answer; others give a list of one (or none).
-    if isinstance(result, list):
-        return result[0] if result else None
-    return result
+    # firstresult hooks give the answer (which may itself be a list); others a list of one.
+    if caller.spec is not None and caller.spec.opts.get("firstresult"):
+        return result
+    return result[0] if result else None
 
 
 @functools.cache

@@ -155,6 +155,21 @@ def callback_receive(*, integration: Integration, body: bytes, headers) -> Callb
                     # sharing the provider account.
                     result.unmatched.append(event.provider_reference)
                     continue
+                if (
+                    event.status == PaymentStatus.SUCCESS
+                    and event.amount_pence is not None
+                    and event.amount_pence != payment.total_pence
+                ):
+                    # Never record money we did not ask for; a person looks into it.
+                    logger.error(
+                        "Callback %s reports %sp taken for payment %s of %sp; not applied.",
+                        event.event_id,
+                        event.amount_pence,
+                        payment.pk,
+                        payment.total_pence,
+                    )
+                    result.unmatched.append(event.provider_reference)
+                    continue
                 if payment.status in SETTLEABLE:
                     _apply(
                         payment,

@@ -111,6 +111,8 @@ class CallbackEvent:
     ``event_id`` is the provider's id of the event (for idempotency);
     ``status`` is the payment's status as the event reports it, or empty for
     events that do not change the payment (a refund, a settlement).
+    ``amount_pence``, where the provider says it, is checked against the
+    payment's total before a success is recorded.
     """
 
     event_id: str
@@ -118,6 +120,7 @@ class CallbackEvent:
     status: str = ""
     provider_status: str = ""
     event_type: str = ""
+    amount_pence: int | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 # Tests run with production defaults (DEBUG off) and a throwaway key.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=false
 
-.PHONY: help install browser-deps run migrate demo test test-quick lint format bench clean
+.PHONY: help install pdf-deps browser-deps run migrate demo test test-quick lint format bench clean
 
 help:
 	@echo "make run         install, migrate, load the demo council and serve http://127.0.0.1:$(PORT)"
@@ -30,25 +30,40 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What the browser and GOV.UK Pay tests need beyond Python: Debian's Chromium
-# (Playwright's own browser download cannot reach its servers from here), and from
-# npm axe-core and Prism (a mock of GOV.UK Pay's API from its published spec).
-# Without them those tests skip locally and fail under CI=true, saying why.
-# npm ci writes node_modules/.package-lock.json: it is the stamp of the last install.
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# Debian packages beyond Python: Pango and a font for PDF receipts (WeasyPrint), and
+# Chromium for the browser tests (Playwright's own browser download cannot reach its
+# servers from here). Installed when missing and run as root; otherwise the command
+# to run is printed, PDF receipts fail with a clear error and the browser tests skip
+# (under CI=true they fail instead).
+define apt_ensure
+	@missing=""; for package in $(1); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" \
+			|| missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 		else \
-			echo "browser-deps: /usr/bin/chromium is missing and installing it needs root:"; \
-			echo "  sudo apt-get install chromium   (until then the browser tests skip)"; \
+			echo "Missing Debian packages; installing them needs root:"; \
+			echo "  sudo apt-get install$$missing"; \
 		fi; \
 	fi
+endef
+
+pdf-deps:
+	$(call apt_ensure,libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+
+# From npm: axe-core (accessibility checks), Prism (a mock of GOV.UK Pay's API from
+# its published spec) and oidc-provider (a real OpenID Connect provider for the
+# single sign-on tests). npm ci writes node_modules/.package-lock.json: it is the
+# stamp of the last install.
+browser-deps: pdf-deps
+	$(call apt_ensure,chromium)
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 		npm ci --no-audit --no-fund && touch node_modules/.package-lock.json; \
 	fi
 
-migrate: install
+migrate: install pdf-deps
 	@mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 

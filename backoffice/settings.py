@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "backoffice.funds",
     "backoffice.ledger",
     "backoffice.payments",
+    "backoffice.receipts",
     "plugins",
     "integrations.sandbox",
     "integrations.department_files",
@@ -171,6 +172,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per background task (e.g. Wagtail's reference index) is noise.
         "django_tasks": {"level": "WARNING"},
+        # PDF receipts: dozens of INFO lines about fonts per document.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -81,6 +81,8 @@ class PaymentInspectView(InspectView):
     refund_url_name = None
     move_line_url_name = None
     journal_url_name = None
+    receipt_download_url_name = None
+    receipt_email_url_name = None
     labels = {
         "receipt_number": _("Receipt number"),
         "status": _("Status"),
@@ -220,6 +222,37 @@ class PaymentInspectView(InspectView):
             caption=_("Journals"),
         )
 
+    def receipt_issues_table(self, issues):
+        return Table(
+            [
+                Column("issued_at", label=_("When")),
+                Column(
+                    "is_copy",
+                    label=_("Original or copy"),
+                    accessor=lambda issue: _("Copy") if issue.is_copy else _("Original"),
+                ),
+                Column("how", label=_("How"), accessor="get_how_display"),
+                Column("to_email", label=_("Sent to")),
+                Column("issued_by", label=_("By"), accessor=_person("issued_by")),
+                Column("template_name", label=_("Template")),
+            ],
+            issues,
+            caption=_("Receipts issued"),
+        )
+
+    def receipt_context(self, payment):
+        """The receipt section: its actions for a taken payment, and every issue so far."""
+        if payment.status not in TAKEN_STATUSES:
+            return {"has_receipt": False}
+        issues = list(payment.receipt_issues.select_related("issued_by"))
+        pk = quote(payment.pk)
+        return {
+            "has_receipt": True,
+            "receipt_download_url": reverse(self.receipt_download_url_name, args=[pk]),
+            "receipt_email_url": reverse(self.receipt_email_url_name, args=[pk]),
+            "receipt_issues_table": self.receipt_issues_table(issues) if issues else None,
+        }
+
     def history_table(self, changes):
         return Table(
             [
@@ -264,6 +297,7 @@ class PaymentInspectView(InspectView):
             refunds_table=self.refunds_table(refunds) if refunds else None,
             journals_table=self.journals_table(journals) if journals else None,
             history_table=self.history_table(changes),
+            **self.receipt_context(payment),
             entries=[(entry, self.postings_table(entry)) for entry in entries],
             **kwargs,
         )

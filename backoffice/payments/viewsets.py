@@ -12,6 +12,7 @@ from backoffice.funds.models import FundCode
 from backoffice.ledger.views import JournalRequestView
 from backoffice.ledger.viewsets import JournalViewSet, ServiceWrittenViewSet
 from backoffice.money import format_pence
+from backoffice.receipts.views import ReceiptDownloadView, ReceiptEmailView
 
 from .models import Payment, PaymentLine, PaymentStatus
 from .views import PaymentInspectView, PaymentRefundView
@@ -99,7 +100,23 @@ class PaymentViewSet(ServiceWrittenViewSet):
             refund_url_name=self.get_url_name("refund"),
             move_line_url_name=self.get_url_name("move_line"),
             journal_url_name="ledger_journal:inspect",
+            receipt_download_url_name=self.get_url_name("receipt_download"),
+            receipt_email_url_name=self.get_url_name("receipt_email"),
             **kwargs,
+        )
+
+    @property
+    def receipt_download_view(self):
+        return self.construct_view(
+            ReceiptDownloadView, inspect_url_name=self.get_url_name("inspect")
+        )
+
+    @property
+    def receipt_email_view(self):
+        return self.construct_view(
+            ReceiptEmailView,
+            inspect_url_name=self.get_url_name("inspect"),
+            index_url_name=self.get_url_name("index"),
         )
 
     @property
@@ -116,6 +133,8 @@ class PaymentViewSet(ServiceWrittenViewSet):
             *super().get_urlpatterns(),
             path("refund/<int:pk>/", self.refund_view, name="refund"),
             path("move-line/<int:pk>/", self.move_line_view, name="move_line"),
+            path("receipt/<int:pk>/", self.receipt_download_view, name="receipt_download"),
+            path("receipt/<int:pk>/email/", self.receipt_email_view, name="receipt_email"),
         ]
 
 

@@ -98,3 +98,44 @@ class ProviderEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} {self.event_id}"
+
+
+class ExportRun(TenantModel):
+    """One writing of a departmental integration's files for one day.
+
+    A day is written once (attempt 1); a re-run asked for on purpose is
+    attempt 2, 3 and so on, pointing at the first. ``files`` lists what was
+    written: name, SHA-256 of the bytes, data rows and size.
+    """
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="export_runs"
+    )
+    day = models.DateField(help_text="The day whose payments the files hold.")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    rerun_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reruns"
+    )
+    folder = models.CharField(max_length=500, help_text="Where the files were written.")
+    files = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "-attempt"]
+        constraints = [
+            # Two runs for one day can only exist as numbered attempts: a second
+            # first run, racing the first, fails here instead of writing again.
+            models.UniqueConstraint(
+                fields=["organisation", "integration", "day", "attempt"],
+                name="plugins_exportrun_unique_attempt",
+            ),
+            models.CheckConstraint(
+                condition=Q(attempt=1, rerun_of__isnull=True)
+                | Q(attempt__gt=1, rerun_of__isnull=False),
+                name="plugins_exportrun_rerun_has_first_run",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        attempt = f" (re-run {self.attempt})" if self.attempt > 1 else ""
+        return f"{self.integration} files for {self.day:%d %B %Y}{attempt}"

@@ -40,7 +40,13 @@ def provider_integration(organisation, key: str) -> Integration:
             f"{organisation} has no enabled payment provider integration '{key}'.",
             code="no_provider",
         )
-    info = manager.plugin_info(integration.plugin)
+    try:
+        info = manager.plugin_info(integration.plugin)
+    except manager.PluginNotInstalled:
+        raise NoProvider(
+            f"The plugin '{integration.plugin}' of integration '{key}' is not installed.",
+            code="no_provider",
+        ) from None
     # A telephone system's provider takes cards too: its payments are refunded through it.
     if not {PluginKind.PAYMENT_PROVIDER, PluginKind.TELEPHONE} & set(info.kinds):
         raise NoProvider(f"Integration '{key}' does not take payments.", code="no_provider")

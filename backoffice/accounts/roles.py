@@ -58,13 +58,16 @@ SYSTEM_ADMINISTRATOR = "System administrator"
 ROLES: tuple[Role, ...] = (
     Role(
         FINANCE_ADMINISTRATOR,
-        "Configures fund codes, services, VAT rates and reference rules; reads transactions.",
+        "Configures fund codes, services, VAT rates, reference rules, receipt templates and "
+        "the council's integrations; reads transactions.",
         frozenset(
             {
                 ADMIN_ACCESS,
                 *_crud("funds", FUND_CONFIGURATION_MODELS),
                 *TRANSACTIONS_READ,
                 "tenancy.change_own_council",
+                "plugins.manage_integrations",
+                *_crud("receipts", ("receipttemplate",)),
             }
         ),
     ),
@@ -111,6 +114,7 @@ ROLES: tuple[Role, ...] = (
                 ADMIN_ACCESS,
                 *_view("funds", FUND_CONFIGURATION_MODELS),
                 *_view("tenancy", ("organisation", "membership")),
+                *_view("receipts", ("receipttemplate",)),
                 *TRANSACTIONS_READ,
             }
         ),

@@ -6,10 +6,26 @@ from wagtail.models import ModelLogEntry
 
 from backoffice.accounts.roles import ROLES
 from backoffice.funds.models import FundCode, ReferenceRule, Service
+from backoffice.ledger.models import JournalEntry
+from backoffice.payments.models import Payment, StatusChange
 from backoffice.tenancy.models import Organisation
 from fixtures.demo import load_demo_council
+from integrations.sandbox.models import SandboxPayment
+from plugins.models import Integration
 
-COUNTED = (Organisation, FundCode, ReferenceRule, Service, get_user_model(), ModelLogEntry)
+COUNTED = (
+    Organisation,
+    FundCode,
+    ReferenceRule,
+    Service,
+    get_user_model(),
+    ModelLogEntry,
+    Integration,
+    Payment,
+    StatusChange,
+    JournalEntry,
+    SandboxPayment,
+)
 
 
 def _counts():
@@ -92,3 +108,39 @@ def test_the_command_prints_the_logins(db, capsys):
 
     output = capsys.readouterr().out
     assert "finance.admin" in output and "secret-demo" in output
+
+
+def test_the_demo_council_takes_online_payments_through_the_sandbox(db):
+    from backoffice.payments.models import PaymentStatus
+    from integrations.sandbox.models import CardPaymentState
+
+    council = load_demo_council(password="demo")["organisation"]
+
+    sandbox = Integration.objects.get(organisation=council, key="sandbox")
+    assert (sandbox.plugin, sandbox.is_enabled) == ("sandbox", True)
+    assert sandbox.settings["display_name"] == "Barchester City Council"
+    online = Payment.objects.filter(organisation=council, provider="sandbox")
+    assert online.count() == 3
+    for payment in online:
+        assert payment.status == PaymentStatus.SUCCESS and payment.receipt_number
+        at_the_sandbox = SandboxPayment.objects.get(pk=payment.provider_reference)
+        assert at_the_sandbox.state == CardPaymentState.SUCCESS
+        assert at_the_sandbox.amount_pence == payment.total_pence
+
+
+def test_a_demo_online_payment_can_be_refunded_through_the_sandbox(db):
+    from backoffice.payments.models import RefundStatus
+    from backoffice.payments.services import refund_request
+
+    council = load_demo_council(password="demo")["organisation"]
+    payment = Payment.objects.get(organisation=council, idempotency_key="demo-online-1")
+
+    refund = refund_request(
+        payment=payment,
+        amount_pence=2_500,
+        reason="Demo refund",
+        requested_by=get_user_model().objects.get(username="income.officer"),
+    )
+
+    assert refund.status == RefundStatus.SUCCEEDED, refund.failure_reason
+    assert SandboxPayment.objects.get(pk=payment.provider_reference).refunded_pence == 2_500

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "import_export",
     "django.contrib.admin",
     "django.contrib.auth",
+    "mozilla_django_oidc",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -214,3 +215,82 @@ if env.str("TASKS_BACKEND", default="immediate") == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Staff sign-in: single sign-on (OpenID Connect) and the local password form -------------
+# docs/single-sign-on.md explains each setting; docs/configuration.md lists them.
+
+# Single sign-on is on when the council's identity provider has given this system a client id.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="your council account")
+# The provider's endpoints are read from OIDC_OP_ISSUER's discovery document on first use;
+# one set here explicitly wins over discovery.
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+if OIDC_ENABLED:
+    _without_discovery = {
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": OIDC_OP_AUTHORIZATION_ENDPOINT,
+        "OIDC_OP_TOKEN_ENDPOINT": OIDC_OP_TOKEN_ENDPOINT,
+        "OIDC_OP_USER_ENDPOINT": OIDC_OP_USER_ENDPOINT,
+        "OIDC_OP_JWKS_ENDPOINT": OIDC_OP_JWKS_ENDPOINT,
+    }
+    _missing = [name for name, value in _without_discovery.items() if not value]
+    if not OIDC_OP_ISSUER and _missing:
+        raise ImproperlyConfigured(
+            "OIDC_RP_CLIENT_ID is set, so single sign-on is on: set OIDC_OP_ISSUER (the "
+            f"provider's issuer URL, for discovery) or else {', '.join(_missing)}."
+        )
+    if not OIDC_RP_CLIENT_SECRET:
+        raise ImproperlyConfigured(
+            "OIDC_RP_CLIENT_ID is set, so single sign-on is on: set OIDC_RP_CLIENT_SECRET too."
+        )
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# Who a person is: this claim, stored as their username. `sub` never changes or passes to
+# someone else; `preferred_username` or `email` read better but can be reassigned.
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="sub")
+# What a person may do: the provider's groups (or roles) claim, mapped to this system's roles
+# by OIDC_ROLE_GROUPS, e.g. "ims-finance-admins=finance_administrator,ims-income=income_officer".
+# The mapping is checked against the roles when the system starts (backoffice/accounts/oidc.py).
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ROLE_GROUPS = env.str("OIDC_ROLE_GROUPS", default="")
+# Which council a person works for: the council code(s) in this claim, or else the default.
+OIDC_COUNCIL_CLAIM = env.str("OIDC_COUNCIL_CLAIM", default="")
+OIDC_DEFAULT_COUNCIL = env.str("OIDC_DEFAULT_COUNCIL", default="")
+# How mozilla-django-oidc is wired in: our sign-in view and backend, the ID token kept in the
+# session so that sign-out can end the provider's session too.
+OIDC_AUTHENTICATE_CLASS = "backoffice.accounts.oidc.SignInView"
+OIDC_CALLBACK_CLASS = "backoffice.accounts.oidc.SignInCallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "backoffice.accounts.oidc.provider_sign_out_url"
+OIDC_STORE_ID_TOKEN = True
+LOGIN_REDIRECT_URL_FAILURE = "/admin/login/"
+LOGOUT_REDIRECT_URL = "/admin/login/"
+
+# The password form: `on` for everyone, `break-glass` for superusers only, `off` for nobody.
+LOCAL_LOGIN_MODES = ("on", "break-glass", "off")
+LOCAL_LOGIN = env.str("LOCAL_LOGIN", default="break-glass" if OIDC_ENABLED else "on")
+if LOCAL_LOGIN not in LOCAL_LOGIN_MODES:
+    raise ImproperlyConfigured(
+        f"LOCAL_LOGIN={LOCAL_LOGIN!r} is not one of {', '.join(LOCAL_LOGIN_MODES)}."
+    )
+if LOCAL_LOGIN == "off" and not OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "LOCAL_LOGIN=off with single sign-on off (no OIDC_RP_CLIENT_ID) would let nobody sign in."
+    )
+AUTHENTICATION_BACKENDS = ["backoffice.accounts.local_login.LocalPasswordBackend"]
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("backoffice.accounts.oidc.StaffIdentityBackend")
+WAGTAILADMIN_USER_LOGIN_FORM = "backoffice.accounts.local_login.StaffLoginForm"
+# With single sign-on, passwords belong to the provider: Wagtail neither resets nor sets them.
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = not OIDC_ENABLED
+WAGTAIL_PASSWORD_RESET_ENABLED = LOCAL_LOGIN == "on"
+
+# Audit log: how many reverse proxies of our own sit in front (docs/audit.md); 0 trusts none.
+AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 
+from .accounts import views as accounts_views
 from .health import healthz
 from .tenancy import views as tenancy_views
 
@@ -12,6 +13,11 @@ urlpatterns = [
     path("admin/reports/site-history/", tenancy_views.site_history),
     path("admin/reports/site-history/results/", tenancy_views.site_history_results),
     path("admin/council/", tenancy_views.council_settings, name="tenancy_council_settings"),
+    # Ahead of Wagtail's own: single sign-on on the login page, and at the provider on sign-out.
+    path("admin/login/", accounts_views.StaffLoginView.as_view(), name="wagtailadmin_login"),
+    path("admin/logout/", accounts_views.StaffLogoutView.as_view(), name="wagtailadmin_logout"),
+    # The provider sends people back to /oidc/callback/ (docs/single-sign-on.md).
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("admin/", include(wagtailadmin_urls)),
 ]
 

@@ -12,6 +12,11 @@ class AccountsConfig(AppConfig):
         # roles are brought into step after the last app's permissions exist
         # (and so for the test database too), not in a migration.
         post_migrate.connect(_sync_roles_after_migrate)
+        # A mistyped OIDC_ROLE_GROUPS stops the system starting, rather than quietly
+        # letting nobody (or the wrong people) in at the first sign-in.
+        from .oidc import check_configuration
+
+        check_configuration()
 
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs):

@@ -68,6 +68,7 @@ ROLES: tuple[Role, ...] = (
                 "tenancy.change_own_council",
                 "plugins.manage_integrations",
                 *_crud("receipts", ("receipttemplate",)),
+                "audit.view_auditevent",
             }
         ),
     ),
@@ -116,6 +117,7 @@ ROLES: tuple[Role, ...] = (
                 *_view("tenancy", ("organisation", "membership")),
                 *_view("receipts", ("receipttemplate",)),
                 *TRANSACTIONS_READ,
+                "audit.view_auditevent",
             }
         ),
     ),
@@ -127,6 +129,7 @@ ROLES: tuple[Role, ...] = (
                 ADMIN_ACCESS,
                 *_crud("tenancy", ("organisation", "membership")),
                 *_crud("auth", ("user", "group")),
+                "audit.view_auditevent",
             }
         ),
     ),

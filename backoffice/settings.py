@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "backoffice.ledger",
     "backoffice.payments",
     "backoffice.receipts",
+    "backoffice.audit",
+    "backoffice.search",
     "plugins",
     "integrations.sandbox",
     "integrations.department_files",
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backoffice.tenancy.middleware.OrganisationMiddleware",
+    "backoffice.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -294,3 +297,4 @@ WAGTAIL_PASSWORD_RESET_ENABLED = LOCAL_LOGIN == "on"
 
 # Audit log: how many reverse proxies of our own sit in front (docs/audit.md); 0 trusts none.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+SEARCH_STATEMENT_TIMEOUT_MS = env.int("SEARCH_STATEMENT_TIMEOUT_MS", default=2000)

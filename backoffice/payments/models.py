@@ -99,6 +99,22 @@ class Payment(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A retried request (a till resending, a double click) finds its payment by
+    # its key: kept on the payment itself rather than in an IdempotencyRecord,
+    # so that taking a payment writes one row fewer and looks nothing up first.
+    idempotency_key = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The key the request that created the payment came with, if any.",
+    )
+    idempotency_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of that request's content: a repeat must match it.",
+    )
 
     objects = PaymentQuerySet.as_manager()
 
@@ -108,6 +124,11 @@ class Payment(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "receipt_number"], name="payments_payment_unique_receipt"
+            ),
+            # One payment per key and council (payments without a key have none: NULLs differ).
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                name="payments_payment_unique_idempotency_key",
             ),
             models.CheckConstraint(
                 condition=Q(total_pence__gt=0), name="payments_payment_total_positive"
@@ -248,10 +269,28 @@ class Refund(TenantModel):
         blank=True,
         related_name="refund",
     )
+    # As on Payment: a retried refund request finds its refund by the key it came with.
+    idempotency_key = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The key the request for the refund came with, if any.",
+    )
+    idempotency_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of that request's content: a repeat must match it.",
+    )
 
     class Meta:
         ordering = ["requested_at", "pk"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                name="payments_refund_unique_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=Q(amount_pence__gt=0), name="payments_refund_amount_positive"
             ),
@@ -278,9 +317,13 @@ class ReceiptSequence(models.Model):
 
 
 class IdempotencyRecord(TenantModel):
-    """The first result of a retryable request, so that a repeat returns it and writes nothing."""
+    """The first result of a retryable request, so that a repeat returns it and writes nothing.
 
-    scope = models.CharField(max_length=50, help_text="The operation, e.g. 'payment_create'.")
+    For journals and anything else retryable; payments and refunds, written
+    far more often, keep their key on their own row (``idempotency_key``).
+    """
+
+    scope = models.CharField(max_length=50, help_text="The operation, e.g. 'journal_request'.")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request's content.")
     result_id = models.BigIntegerField()

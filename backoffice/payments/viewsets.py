@@ -1,5 +1,8 @@
 """The "Transactions" menu: finding payments, their pages, refunds and journals."""
 
+from functools import cache
+
+from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters import DateFromToRangeFilter, ModelChoiceFilter
@@ -13,6 +16,7 @@ from backoffice.ledger.views import JournalRequestView
 from backoffice.ledger.viewsets import JournalViewSet, ServiceWrittenViewSet
 from backoffice.money import format_pence
 from backoffice.receipts.views import ReceiptDownloadView, ReceiptEmailView
+from backoffice.search.scoping import payment_is_visible, visible_payments
 
 from .models import Payment, PaymentLine, PaymentStatus
 from .views import PaymentInspectView, PaymentRefundView
@@ -20,6 +24,33 @@ from .views import PaymentInspectView, PaymentRefundView
 
 def _council_fund_codes(request):
     return FundCode.objects.filter(organisation=request.organisation).order_by("code")
+
+
+class FundGroupScopedViewMixin:
+    """Payments of other fund groups are hidden from those limited to theirs (404, as absent).
+
+    Who is limited, and to what, is ``backoffice.search.scoping``: the same rule
+    as the transaction search.
+    """
+
+    def get_base_queryset(self):
+        queryset = super().get_base_queryset()
+        if queryset.model is Payment:
+            queryset = visible_payments(self.request, queryset)
+        return queryset
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        payment = obj.payment if isinstance(obj, PaymentLine) else obj
+        if isinstance(payment, Payment) and not payment_is_visible(self.request, payment):
+            raise Http404
+        return obj
+
+
+@cache
+def fund_group_scoped(view_class):
+    """The same view, closed to payments outside the user's fund groups."""
+    return type(f"FundGroupScoped{view_class.__name__}", (FundGroupScopedViewMixin, view_class), {})
 
 
 class PaymentFilterSet(WagtailFilterSet):
@@ -94,6 +125,10 @@ class PaymentViewSet(ServiceWrittenViewSet):
         ),
         Column("provider_reference", label=_("Provider reference")),
     ]
+
+    def construct_view(self, view_class, **kwargs):
+        # Every view of a payment (and of its lines), including those added below.
+        return super().construct_view(fund_group_scoped(view_class), **kwargs)
 
     def get_inspect_view_kwargs(self, **kwargs):
         return super().get_inspect_view_kwargs(

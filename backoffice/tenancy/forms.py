@@ -26,3 +26,46 @@ class TenantAdminForm(WagtailAdminModelForm):
         exclusions = super()._get_validation_exclusions()
         exclusions.discard("organisation")
         return exclusions
+
+
+class FundGroupChoiceField(forms.ModelMultipleChoiceField):
+    """Every council's fund groups, each named with its council so that two "Parking" differ."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.organisation}: {obj}"
+
+
+class MembershipForm(WagtailAdminModelForm):
+    """A system administrator's form for a membership: the fund groups must be its council's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("fund_groups")
+        if field is not None:
+            self.fields["fund_groups"] = FundGroupChoiceField(
+                queryset=field.queryset.select_related("organisation").order_by(
+                    "organisation__name", "name"
+                ),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label=field.label,
+                help_text=field.help_text,
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        organisation = cleaned_data.get("organisation")
+        fund_groups = cleaned_data.get("fund_groups") or []
+        others = [
+            group
+            for group in fund_groups
+            if group.organisation_id != getattr(organisation, "pk", None)
+        ]
+        if organisation is not None and others:
+            names = ", ".join(f"{group.organisation}: {group}" for group in others)
+            self.add_error(
+                "fund_groups",
+                f"Choose only fund groups of {organisation}; "
+                f"these belong to another council: {names}.",
+            )
+        return cleaned_data

@@ -96,6 +96,16 @@ class Membership(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    fund_groups = models.ManyToManyField(
+        "funds.FundGroup",
+        blank=True,
+        related_name="memberships",
+        help_text=(
+            "If any are chosen, this person sees only payments with a line in these fund "
+            "groups. A Department user sees only their fund groups' payments, and none "
+            "until some are chosen."
+        ),
+    )
 
     objects = MembershipQuerySet.as_manager()
 

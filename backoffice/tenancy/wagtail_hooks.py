@@ -2,11 +2,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from .forms import MembershipForm
 from .models import Membership, Organisation
 
 
@@ -61,7 +62,17 @@ class MembershipViewSet(ModelViewSet):
         "organisation",
         BooleanColumn("is_active", label=_("Active")),
     ]
-    panels = [FieldPanel("user"), FieldPanel("organisation"), FieldPanel("is_active")]
+    panels = [
+        FieldPanel("user"),
+        FieldPanel("organisation"),
+        FieldPanel("is_active"),
+        # Which payments the person sees (docs/search.md, "Who sees what").
+        FieldPanel("fund_groups"),
+    ]
+
+    def get_edit_handler(self):
+        # The form checks that the fund groups chosen are the membership's council's.
+        return ObjectList(self.panels, base_form_class=MembershipForm).bind_to_model(self.model)
 
 
 class CouncilsViewSetGroup(ViewSetGroup):

@@ -9,19 +9,10 @@ except ImportError:  # the browser fixture then skips, or fails under CI, saying
 
 from backoffice.accounts.roles import INCOME_OFFICER
 from backoffice.receipts.models import ReceiptIssue
-
-# The browser, live server and axe fixtures of the browser tests, used here as they are there.
-from tests.browser.conftest import (  # noqa: F401
-    _plain_http_while_starting,
-    axe,
-    axe_source,
-    browser,
-    live_server,
-    page,
-    sign_in,
-)
 from tests.factories import staff
-from tests.receipts.conftest import pdf_text
+
+# The receipts tests' council and mixed-VAT payment, used here as they are there.
+from tests.receipts.conftest import council, payment, pdf_text, zero_rated  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +21,11 @@ PASSWORD = "correct-horse-battery-staple"
 
 def test_an_officer_downloads_the_receipt_then_emails_a_copy(
     settings,
-    page,  # noqa: F811 - the fixture imported above
-    sign_in,  # noqa: F811
-    axe,  # noqa: F811
-    council,
-    payment,
+    page,
+    sign_in,
+    axe,
+    council,  # noqa: F811 - the fixture imported above
+    payment,  # noqa: F811
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     staff(council, roles=(INCOME_OFFICER,), username="receipt.officer", password=PASSWORD)

@@ -21,7 +21,6 @@ postgres://postgres@127.0.0.1:5432/ims_bench), dropped and created afresh.
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import random
@@ -32,6 +31,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.processes import run_in_processes  # noqa: E402 - needs ROOT on the path
 
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ims_bench"
@@ -306,32 +307,19 @@ def _plain_orm_work(state, seconds: float) -> dict:
     return {"payments": count}
 
 
-def _timed(worker, index, seconds, ready, results):
+def _timed(index, wait_for_all, worker, seconds):
     """Set up (Django, the council), wait for every worker, then work for ``seconds``."""
     prepare, work = worker(index)
     state = prepare()
-    ready.wait()
+    wait_for_all()
     started = time.perf_counter()
     counts = work(state, seconds)
-    results.put((counts, time.perf_counter() - started))
+    return counts, time.perf_counter() - started
 
 
 def _run(worker, workers: int, seconds: float) -> tuple[list[dict], float]:
     """Counts from each worker, and the longest worker's working time (set-up excluded)."""
-    context = multiprocessing.get_context("spawn")
-    ready = context.Barrier(workers)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_timed, args=(worker, index, seconds, ready, results))
-        for index in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    collected = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
-        if process.exitcode:
-            raise SystemExit(f"a benchmark worker failed (exit code {process.exitcode})")
+    collected = run_in_processes(_timed, workers, worker, seconds)
     return [counts for counts, _ in collected], max(elapsed for _, elapsed in collected)
 
 

@@ -32,7 +32,6 @@ afresh unless ``--reuse`` finds it already loaded with ``--rows`` payments.
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import random
@@ -43,6 +42,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.processes import run_in_processes  # noqa: E402 - needs ROOT on the path
 
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ims_bench_search"
@@ -251,11 +252,11 @@ def _ours(request, params: dict, cursor: str = ""):
     )
 
 
-def _ours_worker(searches, index, workers, ready, results):
+def _ours_worker(index, wait_for_all, searches, workers):
     _django()
     requests = _requests()
     mine = searches[index::workers]
-    ready.wait()
+    wait_for_all()
     timings = []
     timeouts = 0
     from backoffice.search.selectors import SearchTimedOut
@@ -269,24 +270,11 @@ def _ours_worker(searches, index, workers, ready, results):
         except SearchTimedOut:
             timeouts += 1
         timings.append((kind, (time.perf_counter() - started) * 1000))
-    results.put((timings, timeouts))
+    return timings, timeouts
 
 
 def _run_ours(searches, workers: int):
-    context = multiprocessing.get_context("spawn")
-    ready = context.Barrier(workers)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_ours_worker, args=(searches, index, workers, ready, results))
-        for index in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    collected = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
-        if process.exitcode:
-            raise SystemExit(f"a benchmark worker failed (exit code {process.exitcode})")
+    collected = run_in_processes(_ours_worker, workers, searches, workers)
     timings = [timing for worker_timings, _ in collected for timing in worker_timings]
     return timings, sum(timeouts for _, timeouts in collected)
 

@@ -6,15 +6,21 @@ only "there are more". Both pages are themselves recorded in the log by the
 middleware (a search, or an export, with the filters used).
 """
 
-import csv
-
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.urls import reverse
+from django.http import HttpResponseBadRequest
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from backoffice.listing import (
+    InvalidCursor,
+    after_cursor,
+    csv_download,
+    cursor_decode,
+    cursor_encode,
+    filter_errors,
+    page_url,
+)
 
 from .filters import AuditEventFilterSet
 from .models import AuditEvent
@@ -22,37 +28,7 @@ from .models import AuditEvent
 PERMISSION = "audit.view_auditevent"
 PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
-# A spreadsheet runs a cell starting with one of these as a formula: a username tried at
-# sign-in, or a path, is typed by whoever is on the other end.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class InvalidCursor(ValueError):
-    """A page link whose cursor was altered or cut short."""
-
-
-def encode_cursor(event: AuditEvent) -> str:
-    """Where the next page starts: just after ``event``, in (at, id) order."""
-    return f"{event.at.isoformat()}_{event.pk}"
-
-
-def decode_cursor(value: str) -> tuple:
-    """The (at, id) a cursor names, or InvalidCursor."""
-    at_text, _, pk_text = value.rpartition("_")
-    at = parse_datetime(at_text) if at_text else None
-    if at is None or timezone.is_naive(at) or not pk_text.isdigit():
-        raise InvalidCursor(f"{value!r} is not a page of the audit log.")
-    return at, int(pk_text)
-
-
-def older_than(queryset, cursor: tuple):
-    """Events after ``cursor`` in newest-first order: earlier, or as early with a lower id.
-
-    Written as a range on ``at`` (which the (organisation, at) index serves) minus the
-    ties already shown, rather than an OR that would defeat the index.
-    """
-    at, pk = cursor
-    return queryset.filter(at__lte=at).exclude(at=at, pk__gte=pk)
+CURSOR_SALT = "ims.audit-log-page"
 
 
 class AuditLogAccessMixin:
@@ -102,7 +78,7 @@ class AuditLogView(AuditLogAccessMixin, WagtailAdminTemplateMixin, TemplateView)
         cursor = self.request.GET.get("cursor", "")
         if cursor:
             try:
-                found = older_than(found, decode_cursor(cursor))
+                found = after_cursor(found, "at", cursor_decode(cursor, salt=CURSOR_SALT))
             except InvalidCursor:
                 cursor_error = "That page link is not valid: the newest events are shown instead."
                 cursor = ""
@@ -117,21 +93,19 @@ class AuditLogView(AuditLogAccessMixin, WagtailAdminTemplateMixin, TemplateView)
             is_first_page=not cursor,
             cursor_error=cursor_error,
             show_council=self.request.user.is_superuser,
-            first_page_url=self._url("audit_log", cursor=None),
-            next_page_url=self._url("audit_log", cursor=encode_cursor(events[-1]))
-            if has_more
-            else "",
-            export_url=self._url("audit_log_export", cursor=None),
+            first_page_url=page_url(self.request, "audit_log"),
+            next_page_url=(
+                page_url(
+                    self.request,
+                    "audit_log",
+                    cursor=cursor_encode(events[-1].at, events[-1].pk, salt=CURSOR_SALT),
+                )
+                if has_more
+                else ""
+            ),
+            export_url=page_url(self.request, "audit_log_export"),
         )
         return context
-
-    def _url(self, url_name: str, *, cursor: str | None) -> str:
-        query = self.request.GET.copy()
-        query.pop("cursor", None)
-        if cursor:
-            query["cursor"] = cursor
-        encoded = query.urlencode()
-        return reverse(url_name) + (f"?{encoded}" if encoded else "")
 
 
 class AuditLogExportView(AuditLogAccessMixin, View):
@@ -157,29 +131,23 @@ class AuditLogExportView(AuditLogAccessMixin, View):
         """The CSV file, or the filters' errors as plain text if they are not valid."""
         filterset = self.filterset()
         if filterset.is_bound and not filterset.is_valid():
-            errors = "; ".join(
-                f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
-            )
             return HttpResponseBadRequest(
-                f"The audit log was not exported: {errors}", content_type="text/plain"
+                f"The audit log was not exported: {filter_errors(filterset)}",
+                content_type="text/plain",
             )
         found = filterset.qs if filterset.is_bound else self.visible_events()
         rows = (
             self._row(event)
             for event in found.order_by("-at", "-id").iterator(chunk_size=EXPORT_CHUNK)
         )
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in _with_header(self.HEADER, rows)),
-            content_type="text/csv; charset=utf-8",
-        )
         scope = "all-councils" if request.user.is_superuser else request.organisation.code
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="audit-log-{scope}-{stamp}.csv"'
-        return response
+        return csv_download(
+            _with_header(self.HEADER, rows), filename=f"audit-log-{scope}-{stamp}.csv"
+        )
 
     def _row(self, event: AuditEvent) -> list:
-        cells = [
+        return [
             timezone.localtime(event.at).isoformat(),
             event.organisation.code if event.organisation else "",
             event.username,
@@ -194,25 +162,11 @@ class AuditLogExportView(AuditLogAccessMixin, View):
             event.user_agent,
             event.search_terms,
         ]
-        return [_safe_for_spreadsheets(cell) for cell in cells]
-
-
-def _safe_for_spreadsheets(cell):
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
 
 
 def _with_header(header, rows):
     yield header
     yield from rows
-
-
-class _Echo:
-    """A file-like object csv.writer writes one row to and hands straight back."""
-
-    def write(self, value):
-        return value
 
 
 audit_log = AuditLogView.as_view()

@@ -27,11 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.db import OperationalError, connection, transaction
 from django.db.models import Prefetch
-from django.utils.dateparse import parse_datetime
 
+from backoffice.listing import after_cursor, cursor_decode, cursor_encode
 from backoffice.payments.models import Payment, PaymentLine
 
 from .filters import ReferenceMatch, normalise_postcode
@@ -48,10 +47,6 @@ class SearchTimedOut(Exception):
     """The search took longer than the statement timeout allows."""
 
 
-class InvalidCursor(ValueError):
-    """A page link whose cursor was altered, cut short or made by something else."""
-
-
 @dataclass
 class SearchPage:
     payments: list
@@ -60,19 +55,12 @@ class SearchPage:
 
 def encode_cursor(payment: Payment) -> str:
     """An opaque, signed token for "the payments after this one" (newest first)."""
-    return signing.dumps([payment.created_at.isoformat(), payment.pk], salt=CURSOR_SALT)
+    return cursor_encode(payment.created_at, payment.pk, salt=CURSOR_SALT)
 
 
 def decode_cursor(token: str) -> tuple[datetime.datetime, int]:
     """The (created_at, id) a cursor names; InvalidCursor if it was not made here unchanged."""
-    try:
-        created_at_text, pk = signing.loads(token, salt=CURSOR_SALT)
-    except (signing.BadSignature, ValueError, TypeError) as error:
-        raise InvalidCursor("That page link is not valid.") from error
-    created_at = parse_datetime(created_at_text) if isinstance(created_at_text, str) else None
-    if created_at is None or not isinstance(pk, int):
-        raise InvalidCursor("That page link is not valid.")
-    return created_at, pk
+    return cursor_decode(token, salt=CURSOR_SALT)
 
 
 def statement_timeout_ms() -> int:
@@ -182,16 +170,6 @@ def candidate_ids(organisation_id: int, criteria: dict) -> set[int] | None:
     return found
 
 
-def after_cursor(queryset, cursor: tuple[datetime.datetime, int]):
-    """Payments after ``cursor`` newest first: earlier, or as early with a lower id.
-
-    A range on created_at (which the council's (organisation, created_at) index
-    serves) less the ties already shown, rather than an OR that defeats the index.
-    """
-    created_at, pk = cursor
-    return queryset.filter(created_at__lte=created_at).exclude(created_at=created_at, pk__gte=pk)
-
-
 def search_payments(
     *,
     queryset,
@@ -214,7 +192,7 @@ def search_payments(
                 return SearchPage([], "")
             queryset = queryset.filter(pk__in=sorted(ids))
         if position is not None:
-            queryset = after_cursor(queryset, position)
+            queryset = after_cursor(queryset, "created_at", position)
         queryset = queryset.select_related("created_by").order_by("-created_at", "-pk")
         if with_lines:
             queryset = queryset.prefetch_related(

@@ -4,15 +4,14 @@ Thin: the form is ``filters.TransactionFilterSet``, who sees what is
 ``scoping``, and the query is ``selectors.search_payments``.
 """
 
-import csv
-
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from backoffice.listing import InvalidCursor, csv_download, filter_errors, page_url
 from backoffice.money import format_pence, pence_to_pounds_text
 
 from . import scoping, selectors
@@ -23,14 +22,6 @@ TIMED_OUT = (
     "This search took too long and was stopped. Narrow it: add a date range, a fund code "
     "or a longer part of the name or reference."
 )
-# A spreadsheet runs a cell starting with one of these as a formula; payers type their names.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_for_spreadsheets(cell):
-    """The cell as text a spreadsheet shows as it is, never runs."""
-    text = "" if cell is None else str(cell)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 class SearchAccessMixin:
@@ -101,7 +92,7 @@ class TransactionSearchView(SearchAccessMixin, WagtailAdminTemplateMixin, Templa
         else:
             try:
                 page = self.search(filterset, cursor=cursor)
-            except selectors.InvalidCursor:
+            except InvalidCursor:
                 cursor_error = (
                     "That page link is not valid (it was changed or cut short). "
                     "Start the search again from its first page."
@@ -127,23 +118,15 @@ class TransactionSearchView(SearchAccessMixin, WagtailAdminTemplateMixin, Templa
             is_first_page=not cursor,
             problem=problem,
             cursor_error=cursor_error,
-            first_page_url=self._url("transaction_search", cursor=""),
+            first_page_url=page_url(self.request, "transaction_search"),
             next_page_url=(
-                self._url("transaction_search", cursor=page.next_cursor)
+                page_url(self.request, "transaction_search", cursor=page.next_cursor)
                 if page and page.next_cursor
                 else ""
             ),
-            export_url=self._url("transaction_search_export", cursor=""),
+            export_url=page_url(self.request, "transaction_search_export"),
         )
         return context
-
-    def _url(self, url_name: str, *, cursor: str) -> str:
-        query = self.request.GET.copy()
-        query.pop("cursor", None)
-        if cursor:
-            query["cursor"] = cursor
-        encoded = query.urlencode()
-        return reverse(url_name) + (f"?{encoded}" if encoded else "")
 
 
 class TransactionExportView(SearchAccessMixin, View):
@@ -171,23 +154,17 @@ class TransactionExportView(SearchAccessMixin, View):
         """The CSV file, or the filters' errors as plain text if they are not valid."""
         filterset = self.filterset()
         if filterset.is_bound and not filterset.is_valid():
-            errors = "; ".join(
-                f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()
-            )
             return HttpResponseBadRequest(
-                f"The search was not exported: {errors}", content_type="text/plain"
+                f"The search was not exported: {filter_errors(filterset)}",
+                content_type="text/plain",
             )
         queryset = filterset.qs if filterset.is_bound else filterset.queryset
         criteria = filterset.criteria() if filterset.is_bound else {}
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in self._rows(queryset, criteria)),
-            content_type="text/csv; charset=utf-8",
-        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        filename = f"transactions-{request.organisation.code}-{stamp}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_download(
+            self._rows(queryset, criteria),
+            filename=f"transactions-{request.organisation.code}-{stamp}.csv",
+        )
 
     def _rows(self, queryset, criteria):
         yield self.HEADER
@@ -202,7 +179,7 @@ class TransactionExportView(SearchAccessMixin, View):
             yield [f"The export stopped here: {TIMED_OUT}"]
 
     def _row(self, payment) -> list:
-        cells = [
+        return [
             payment.receipt_number or "",
             timezone.localtime(payment.created_at).isoformat(),
             payment.get_status_display(),
@@ -219,14 +196,6 @@ class TransactionExportView(SearchAccessMixin, View):
             taken_by(payment),
             payment.pk,
         ]
-        return [safe_for_spreadsheets(cell) for cell in cells]
-
-
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields lines."""
-
-    def write(self, value):
-        return value
 
 
 transaction_search = TransactionSearchView.as_view()

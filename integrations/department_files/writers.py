@@ -24,6 +24,7 @@ from django.db.models import Prefetch, Sum
 
 from backoffice.funds.models import FundCode
 from backoffice.ledger.models import AccountKind, Posting
+from backoffice.listing import spreadsheet_safe
 from backoffice.money import pence_to_pounds_text
 from backoffice.payments.models import TAKEN_STATUSES, PaymentLine, Refund, RefundStatus
 from plugins.types import ExportFile
@@ -193,12 +194,6 @@ CSV_COLUMNS = (
 )
 
 
-def _safe_text(value: str) -> str:
-    # A cell starting with = + - @ runs as a formula when the file is opened in a
-    # spreadsheet; payer names and references come from the public.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 def payment_csv(
     organisation, fund: FundCode, rows: list[PaymentRow], *, filename: str
 ) -> ExportFile:
@@ -213,12 +208,12 @@ def payment_csv(
                 row.receipt_number,
                 row.at.strftime("%Y-%m-%d %H:%M:%S"),
                 row.fund_code,
-                _safe_text(row.account_reference),
+                spreadsheet_safe(row.account_reference),
                 pence_to_pounds_text(row.amount_pence),
                 pence_to_pounds_text(row.vat_pence),
                 row.method,
                 row.channel,
-                _safe_text(row.payer_name),
+                spreadsheet_safe(row.payer_name),
             ]
         )
     total = sum(row.amount_pence for row in rows)

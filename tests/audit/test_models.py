@@ -5,6 +5,7 @@ from django.db import IntegrityError, connection, transaction
 
 from backoffice.audit.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from backoffice.audit.services import audit_record
+from tests.markers import postgresql_only
 
 pytestmark = pytest.mark.django_db
 
@@ -62,10 +63,7 @@ def test_an_event_reads_as_who_did_what(event):
     assert str(event).endswith("finance.admin view payment 7")
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs the PostgreSQL trigger; SQLite has only the ORM's refusal (CI runs PostgreSQL)",
-)
+@postgresql_only("trigger (SQLite has only the ORM's refusal)")
 @pytest.mark.parametrize(
     ("statement", "refused"),
     [

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.test.utils import override_settings
 
+from tests.markers import tool_missing
+
 # Playwright's sync API runs an asyncio event loop in the test thread from the moment it
 # starts, and Django then refuses ORM calls from that thread (SynchronousOnlyOperation): the
 # tests' own factories and queries, and those of every test that runs while the session's
@@ -35,17 +37,6 @@ CHROMIUM_ARGS = [
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 15_000
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def tool_missing(reason: str):
-    """Skip for want of a tool, or fail under CI, where every tool must be installed."""
-    if _under_ci():
-        pytest.fail(f"{reason} (CI=true, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from backoffice.ledger.models import AccountKind, EntryKind, JournalEntry, Posting
 from backoffice.ledger.services import Leg, entry_post, fund_account, system_account
 from tests.factories import FundCodeFactory
+from tests.markers import postgresql_only
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL triggers; CI runs them on PostgreSQL",
-)
+pytestmark = postgresql_only("triggers")
 
 
 @pytest.fixture

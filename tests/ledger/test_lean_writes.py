@@ -1,7 +1,6 @@
 """``insert_rows``, ``update_row`` and ``lock_row``: plain SQL that writes what the ORM would."""
 
 import pytest
-from django.db import connection
 
 from backoffice.ledger.models import Account, AccountKind, Journal, JournalEntry, Posting
 from backoffice.ledger.services import (
@@ -12,6 +11,7 @@ from backoffice.ledger.services import (
     update_row,
 )
 from backoffice.payments.models import Payment, StatusChange
+from tests.markers import postgresql_only
 
 
 def test_insert_rows_sets_keys_defaults_and_timestamps(council):
@@ -92,7 +92,7 @@ def test_lock_row_of_a_missing_row_is_does_not_exist(db):
         lock_row(Journal, 0)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="FOR UPDATE is PostgreSQL's")
+@postgresql_only("SELECT ... FOR UPDATE row locks")
 def test_lock_row_locks_the_row(council, parking, django_assert_num_queries):
     account = fund_account(parking)
 

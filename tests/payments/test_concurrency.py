@@ -30,15 +30,10 @@ from backoffice.payments.services import (
     payment_take,
     refund_request,
 )
+from tests.markers import postgresql_only
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason=(
-            "needs PostgreSQL's row locks and concurrent writers (SQLite serialises every "
-            "writer); CI runs them on PostgreSQL"
-        ),
-    ),
+    postgresql_only("row locks and concurrent writers (SQLite serialises every writer)"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -30,6 +30,7 @@ from backoffice.payments.services import (
     payment_take,
     refund_request,
 )
+from tests.markers import postgresql_only
 
 
 def take(council, *lines, **kwargs):
@@ -128,7 +129,7 @@ def test_a_payment_line_in_suspense_keeps_what_the_payer_meant(
     assert line.suspense_reason
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path")
+@postgresql_only("one-statement write of a taken payment (data-modifying CTEs)")
 def test_on_postgresql_a_payment_is_taken_in_two_statements(council, parking):
     take(council, LineInput(parking, 100, account_reference="PCN0"))  # the accounts exist
 

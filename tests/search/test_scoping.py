@@ -10,6 +10,7 @@ from backoffice.tenancy.models import Membership
 from backoffice.tenancy.wagtail_hooks import MembershipViewSet
 from fixtures.history import generate_history
 from tests.factories import FundCodeFactory, VatRateFactory
+from tests.markers import postgresql_only
 
 from .conftest import SEARCH_URL
 
@@ -118,7 +119,7 @@ def test_a_membership_takes_only_its_own_councils_fund_groups(
     assert "belong to another council" in form.errors["fund_groups"][0]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes are PostgreSQL's")
+@postgresql_only("trigram (pg_trgm) indexes")
 def test_the_search_indexes_exist_after_migrate():
     with connection.cursor() as cursor:
         cursor.execute(
@@ -136,7 +137,7 @@ def test_the_search_indexes_exist_after_migrate():
     assert "upper((account_reference)::text)" in indexes["search_line_reference_exact"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the generator loads with COPY")
+@postgresql_only("COPY, which the history generator loads with")
 def test_the_history_generator_loads_what_it_says(transactional_db):
     from backoffice.payments.models import Payment, PaymentLine
 

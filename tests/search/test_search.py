@@ -7,19 +7,19 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from backoffice.listing import InvalidCursor
 from backoffice.payments.models import Payment
 from backoffice.payments.services import Payer
 from backoffice.search import selectors
 from backoffice.search.filters import MIN_PARTIAL_LENGTH
 from backoffice.search.selectors import encode_cursor
+from tests.markers import postgresql_only
 
 from .conftest import EXPORT_URL, SEARCH_URL, days_ago, set_created_at
 
 pytestmark = pytest.mark.django_db
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="statement timeouts are PostgreSQL's"
-)
+on_postgresql = postgresql_only("statement_timeout")
 
 
 def found(client, **params):
@@ -187,7 +187,7 @@ def test_a_tampered_cursor_is_refused(officer_client, history):
 
 
 def test_an_unsigned_cursor_made_by_hand_is_refused():
-    with pytest.raises(selectors.InvalidCursor):
+    with pytest.raises(InvalidCursor):
         selectors.decode_cursor("2026-01-01T00:00:00+00:00_5")
 
 

@@ -59,7 +59,7 @@ def _wait_for_discovery(issuer: str, process: subprocess.Popen, log: Path) -> No
 @contextlib.contextmanager
 def running_provider(folder: Path, *, relying_party_url: str):
     """Start the provider for the system at ``relying_party_url``; stop it afterwards."""
-    from tests.browser.conftest import tool_missing  # skip locally, fail under CI=true
+    from tests.markers import tool_missing  # skip locally, fail under CI=true
 
     node = shutil.which("node")
     if node is None:

@@ -4,34 +4,19 @@ them are in conftest.py."""
 
 import dataclasses
 import json
-import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-import pytest
+
+from tests.markers import tool_missing  # noqa: F401 - used here and by importers
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC = REPO.parent / "shared" / "govuk-pay" / "publicapi_spec.json"
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 PRISM_STARTUP_SECONDS = 90
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def tool_missing(reason: str):
-    """Skip for want of a tool, or fail under CI, where every tool must be installed.
-
-    The same rule as the browser tests' (tests/browser/conftest.py); importing
-    that conftest here would also bring in its browser-only settings.
-    """
-    if _under_ci():
-        pytest.fail(f"{reason} (CI=true, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 def free_port() -> int:

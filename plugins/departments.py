@@ -6,12 +6,39 @@ one is logged and never stops a payment (see each function for why).
 """
 
 import logging
+import time
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from .exports import departmental_integrations
 from .manager import call
+from .models import Integration
 from .types import ReferenceVerdict
 
 logger = logging.getLogger(__name__)
+
+# Every payment line asks this, so the answer "which departmental systems does
+# the council have" is kept for a short while rather than read per line: a change
+# made here is seen at once, one made in another process within this time.
+REMEMBER_SECONDS = 30
+_remembered: dict[int, tuple[float, list]] = {}
+
+
+def _integrations(organisation) -> list:
+    now = time.monotonic()
+    found = _remembered.get(organisation.pk)
+    if found is None or now - found[0] > REMEMBER_SECONDS:
+        found = (now, departmental_integrations(organisation))
+        _remembered[organisation.pk] = found
+    return found[1]
+
+
+@receiver(post_save, sender=Integration)
+@receiver(post_delete, sender=Integration)
+def _forget(sender, instance, **kwargs):
+    _remembered.pop(instance.organisation_id, None)
+
 
 
 def reference_verdict(*, organisation, fund_code, reference: str) -> ReferenceVerdict | None:
@@ -29,7 +56,7 @@ def reference_verdict(*, organisation, fund_code, reference: str) -> ReferenceVe
     department reconciles its payment file, and put right with a journal.
     """
     valid = None
-    for integration in departmental_integrations(organisation):
+    for integration in _integrations(organisation):
         try:
             verdict = call(
                 integration.plugin,
@@ -57,7 +84,7 @@ def reference_verdict(*, organisation, fund_code, reference: str) -> ReferenceVe
 
 
 def _tell(organisation, hook_name: str, **kwargs) -> None:
-    for integration in departmental_integrations(organisation):
+    for integration in _integrations(organisation):
         try:
             call(integration.plugin, hook_name, integration=integration, **kwargs)
         except Exception:

@@ -128,3 +128,14 @@ def valid_reference():
         return with_check_character(body, fund.reference_rule.spec.check_digit)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _departmental_systems_forgotten():
+    """Each test reads its council's departmental integrations afresh: a rolled-back
+    test fires no signal, and a later test's council may reuse its id."""
+    from plugins import departments
+
+    departments._remembered.clear()
+    yield
+    departments._remembered.clear()

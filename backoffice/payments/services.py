@@ -8,6 +8,7 @@ one consistent payment. Every status move is recorded with who and why.
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -34,6 +35,7 @@ from backoffice.ledger.services import (
     write_entry,
 )
 from backoffice.money import divide_half_up, format_pence
+from plugins import departments
 
 from .idempotency import run_once_keyed
 from .models import (
@@ -139,8 +141,14 @@ def _plan_line(
     check = fund.check_reference(item.account_reference)
     if check.is_valid:
         line.account_reference = check.reference
-        return line
-    reason = check.problems[0].message
+        verdict = departments.reference_verdict(
+            organisation=organisation, fund_code=fund, reference=check.reference
+        )
+        if verdict is None or verdict.valid:
+            return line
+        reason = verdict.reason or f"{check.reference} is not a reference the department knows."
+    else:
+        reason = check.problems[0].message
     if channel not in CHANNELS_WITH_MONEY_IN_HAND:
         # The payer is still here: ask them to put the reference right before paying.
         raise ValidationError(f"{where}: {reason}", code="bad_reference")
@@ -583,6 +591,7 @@ def payment_succeed(
     _move(payment, PaymentStatus.SUCCESS, changed_by=changed_by, actor=actor, reason=reason)
     _post_payment(payment, list(payment.lines.select_related("fund_code")), created_by=changed_by)
     _mark_taken(payment, provider_reference=provider_reference)
+    transaction.on_commit(partial(departments.notify_payment_taken, payment))
     return payment
 
 
@@ -738,7 +747,7 @@ def payment_take(
         _mark_taken(payment)
         return payment
 
-    payment, _ = run_once_keyed(
+    payment, written = run_once_keyed(
         organisation=organisation,
         scope="payment_take",
         key=idempotency_key,
@@ -751,6 +760,8 @@ def payment_take(
         # On PostgreSQL ``take`` reads the accounts, then writes in one statement.
         single_statement=connection.vendor == "postgresql",
     )
+    if written:
+        transaction.on_commit(partial(departments.notify_payment_taken, payment))
     return payment
 
 
@@ -914,6 +925,7 @@ def refund_complete(*, refund: Refund, outcome: RefundOutcome) -> Refund:
             reason=f"Refund {refund.pk}: {refund.reason}",
         )
         update_row(payment, ["status", "updated_at"])
+    transaction.on_commit(partial(departments.notify_refund_completed, refund))
     return refund
 
 

@@ -8,12 +8,19 @@ tests, says what it is told to and records what it hears, or fails.
 import logging
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from backoffice.payments.services import LineInput, payment_take, refund_request
+from backoffice.payments.services import (
+    LineInput,
+    payment_create,
+    payment_succeed,
+    payment_take,
+    refund_request,
+)
 from integrations.department_files.services import known_references_replace
 from plugins import hookimpl, manager
-from plugins.departments import notify_payment_taken, notify_refund_completed, reference_verdict
+from plugins.departments import notify_payment_taken, reference_verdict
 from plugins.types import PluginInfo, PluginKind, ReferenceVerdict
 from tests.factories import integration
 
@@ -157,22 +164,89 @@ def test_each_departmental_system_hears_of_a_payment_once_it_is_committed(
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         payment = take(council, parking)
-        transaction.on_commit(lambda: notify_payment_taken(payment))
         assert listening.heard == []  # not before the commit
 
     assert listening.heard == [("payment", "another-system", payment.pk)]
 
 
-def test_each_departmental_system_hears_of_a_refund(
-    council, parking, department, listener, listening, officer
+def test_a_repeated_payment_is_not_told_again(
+    council, parking, listener, listening, django_capture_on_commit_callbacks
 ):
-    refund = refund_request(
-        payment=take(council, parking), amount_pence=200, reason="Overpaid", requested_by=officer
-    )
+    def take_once_more():
+        return payment_take(
+            organisation=council,
+            channel="face_to_face",
+            method="cash",
+            lines=[LineInput(parking, 1_200, account_reference="PCN001")],
+            idempotency_key="till-7-sale-1",
+        )
 
-    notify_refund_completed(refund)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = take_once_more()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert take_once_more() == payment
+
+    assert listening.heard == [("payment", "another-system", payment.pk)]
+
+
+def test_an_online_payment_is_told_when_it_succeeds(
+    council, parking, listener, listening, django_capture_on_commit_callbacks
+):
+    online = payment_create(
+        organisation=council,
+        channel="online",
+        method="card",
+        lines=[LineInput(parking, 1_200, account_reference="PCN001")],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_succeed(payment=online)
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_succeed(payment=online)  # a provider calling back twice
+
+    assert listening.heard == [("payment", "another-system", online.pk)]
+
+
+def test_each_departmental_system_hears_of_a_refund(
+    council, parking, department, listener, listening, officer, django_capture_on_commit_callbacks
+):
+    payment = take(council, parking)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_request(
+            payment=payment, amount_pence=200, reason="Overpaid", requested_by=officer
+        )
 
     assert listening.heard == [("refund", "another-system", refund.pk)]
+
+
+def test_a_reference_the_department_does_not_know_is_refused_online(council, parking, department):
+    with pytest.raises(ValidationError, match="not on the Parking department's list"):
+        payment_create(
+            organisation=council,
+            channel="online",
+            method="card",
+            lines=[LineInput(parking, 1_200, account_reference="PCN999")],
+        )
+
+
+def test_money_in_hand_for_a_reference_the_department_does_not_know_goes_to_suspense(
+    council, parking, department, suspense_fund
+):
+    payment = payment_take(
+        organisation=council,
+        channel="face_to_face",
+        method="cash",
+        lines=[LineInput(parking, 1_200, account_reference="PCN999")],
+    )
+
+    line = payment.lines.get()
+    assert (line.fund_code, line.intended_fund_code) == (suspense_fund, parking)
+    assert "not on the Parking department's list" in line.suspense_reason
+
+
+def test_a_reference_the_department_knows_is_taken_to_its_fund(council, parking, department):
+    payment = take(council, parking)
+
+    assert payment.lines.get().fund_code == parking
 
 
 def test_a_system_that_fails_to_listen_is_logged_and_never_raises(

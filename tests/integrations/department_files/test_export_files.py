@@ -14,10 +14,23 @@ import pytest
 from backoffice.payments.services import LineInput, Payer, payment_take, refund_request
 from integrations.department_files import writers
 from plugins.exports import _export_files
+from plugins.services import integration_update
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2025, 3, 14)
+
+
+@pytest.fixture
+def department(department):
+    """Reference checking off: these tests are about the files, and no list is uploaded
+    (with checking on, every line would go to suspense)."""
+    return integration_update(
+        integration=department,
+        title=department.title,
+        settings={**department.settings, "validate_references": False},
+        is_enabled=True,
+    )
 
 
 def take(council, *lines, payer="", channel="face_to_face", method="cash"):

@@ -40,7 +40,6 @@ def _forget(sender, instance, **kwargs):
     _remembered.pop(instance.organisation_id, None)
 
 
-
 def reference_verdict(*, organisation, fund_code, reference: str) -> ReferenceVerdict | None:
     """What the council's departmental systems say about a reference for a fund code.
 

@@ -112,6 +112,10 @@ def axe(axe_source):
     """
 
     def run(page, context="main"):
+        # A test may get here as soon as the address changes, before the new page has
+        # loaded; axe must check the page the test means, not an empty or half one.
+        page.wait_for_load_state("load")
+        page.wait_for_selector(context, state="attached", timeout=TIMEOUT_MS)
         page.add_script_tag(content=axe_source)
         results = page.evaluate(
             "([context, options]) => axe.run(context, options)",

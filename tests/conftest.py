@@ -139,3 +139,14 @@ def _departmental_systems_forgotten():
     departments._remembered.clear()
     yield
     departments._remembered.clear()
+
+
+@pytest.fixture(autouse=True)
+def _ledger_accounts_forgotten():
+    """Each test reads its council's ledger accounts afresh: the tables are emptied between
+    tests that commit, and a later test's council may reuse an id."""
+    from backoffice.ledger.services import forget_accounts
+
+    forget_accounts()
+    yield
+    forget_accounts()

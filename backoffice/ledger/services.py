@@ -249,11 +249,18 @@ def accounts_for(organisation, *, fund_codes=(), system=()) -> dict:
     for fund in fund_codes.values():
         if fund.organisation_id != organisation.pk:
             raise ValidationError(f"Fund code {fund.code} belongs to another council.")
-    # One query: the funds asked for, and the system accounts of the kinds asked for.
-    found = {}
-    for account in _read_accounts(organisation, fund_ids=list(fund_codes), kinds=system):
-        key = account.fund_code_id if account.fund_code_id else (account.kind, account.provider)
-        found[key] = account
+    known = _committed_accounts.get(organisation.pk, {})
+    found = {key: known[key] for key in [*fund_codes, *system] if key in known}
+    unknown_funds = [pk for pk in fund_codes if pk not in found]
+    unknown_system = {key for key in system if key not in found}
+    if unknown_funds or unknown_system:
+        # One query: the funds asked for, and the system accounts of the kinds asked for.
+        read = {}
+        for account in _read_accounts(organisation, fund_ids=unknown_funds, kinds=unknown_system):
+            key = account.fund_code_id if account.fund_code_id else (account.kind, account.provider)
+            read[key] = account
+        found.update(read)
+        _remember_accounts(organisation.pk, read)
     # Created in one fixed order, so that two first payments racing to create
     # the same accounts wait for each other instead of deadlocking.
     missing = sorted(
@@ -264,7 +271,33 @@ def accounts_for(organisation, *, fund_codes=(), system=()) -> dict:
         if key not in found:
             source = fund_codes[key] if not isinstance(key, tuple) else key
             found[key] = _create_account(organisation, _account_defaults(source))
+            _remember_accounts(organisation.pk, {key: found[key]})
     return found
+
+
+# A council's accounts, by fund code id and by (kind, provider), as committed.
+#
+# Reading them was one query on every payment, refund and journal. An account
+# is never changed or deleted once it exists (its postings protect it, and no
+# screen edits it), so a committed one can be remembered for the life of the
+# process. Only committed rows are remembered: one created or read inside a
+# transaction that is then rolled back is forgotten with it.
+_committed_accounts: dict[int, dict] = {}
+
+
+def _remember_accounts(organisation_id: int, accounts: dict) -> None:
+    if not accounts:
+        return
+
+    def remember():
+        _committed_accounts.setdefault(organisation_id, {}).update(accounts)
+
+    transaction.on_commit(remember)
+
+
+def forget_accounts() -> None:
+    """Forget every remembered account: for tests, whose databases are emptied between them."""
+    _committed_accounts.clear()
 
 
 @cache

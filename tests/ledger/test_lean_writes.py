@@ -100,3 +100,25 @@ def test_lock_row_locks_the_row(council, parking, django_assert_num_queries):
         lock_row(Account, account.pk)
 
     assert captured.captured_queries[0]["sql"].endswith("FOR UPDATE")
+
+
+def test_accounts_once_committed_are_read_once(
+    council, parking, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = fund_account(parking)
+
+    with django_assert_num_queries(0):
+        again = fund_account(parking)
+
+    assert again.pk == first.pk
+
+
+def test_accounts_of_a_transaction_rolled_back_are_not_remembered(
+    council, parking, django_assert_num_queries
+):
+    # The test's own transaction is never committed: its commit callbacks never run.
+    fund_account(parking)
+
+    with django_assert_num_queries(1):
+        fund_account(parking)

@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 # Tests run with production defaults (DEBUG off) and a throwaway key.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} SECURE_SSL_REDIRECT=false
 
-.PHONY: help install pdf-deps browser-deps run migrate demo test test-quick lint format bench clean
+.PHONY: help install pdf-deps node-deps browser-deps frontend run migrate demo test test-quick lint format bench clean
 
 help:
 	@echo "make run         install, migrate, load the demo council and serve http://127.0.0.1:$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-quick  the suite without the slow (browser and load) tests"
 	@echo "make lint        ruff and the migrations check"
 	@echo "make bench       run every benchmark in benchmarks/"
+	@echo "make frontend    build the public pages' CSS and JavaScript from GOV.UK Frontend"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: install python3.11"; exit 1; }
@@ -53,30 +54,53 @@ endef
 pdf-deps:
 	$(call apt_ensure,libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 
-# From npm: axe-core (accessibility checks), Prism (a mock of GOV.UK Pay's API from
-# its published spec) and oidc-provider (a real OpenID Connect provider for the
-# single sign-on tests). npm ci writes node_modules/.package-lock.json: it is the
-# stamp of the last install.
-browser-deps: pdf-deps
-	$(call apt_ensure,chromium)
+# From npm: GOV.UK Frontend and Sass (the public pages' styles, `make frontend`),
+# axe-core (accessibility checks), Prism (a mock of GOV.UK Pay's API from its
+# published spec) and oidc-provider (a real OpenID Connect provider for the single
+# sign-on tests). npm ci writes node_modules/.package-lock.json: it is the stamp of
+# the last install.
+node-deps:
+	@command -v npm >/dev/null || { echo "npm is needed: install Node.js 18 or later (sudo apt-get install nodejs npm)"; exit 1; }
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 		npm ci --no-audit --no-fund && touch node_modules/.package-lock.json; \
 	fi
+
+browser-deps: pdf-deps node-deps
+	$(call apt_ensure,chromium)
+
+# The public pages' CSS, compiled by Sass from GOV.UK Frontend and the project's own
+# SCSS, and GOV.UK Frontend's JavaScript beside it; built files are not committed.
+# The stamp makes it rebuild only when an input changes: the SCSS, or the npm
+# packages (a new package-lock.json).
+FRONTEND_SRC := backoffice/branding/scss
+FRONTEND_OUT := backoffice/branding/static/branding
+FRONTEND_STAMP := $(FRONTEND_OUT)/.built
+GOVUK_FRONTEND := node_modules/govuk-frontend/dist/govuk
+
+$(FRONTEND_STAMP): $(wildcard $(FRONTEND_SRC)/*.scss) package-lock.json | node-deps
+	node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \
+		--silence-deprecation=import --load-path=node_modules \
+		$(FRONTEND_SRC)/portal.scss $(FRONTEND_OUT)/portal.css
+	cp $(GOVUK_FRONTEND)/govuk-frontend.min.js $(GOVUK_FRONTEND)/govuk-frontend.min.js.map \
+		$(FRONTEND_OUT)/
+	@touch $@
+
+frontend: $(FRONTEND_STAMP)
 
 migrate: install pdf-deps
 	@mkdir -p var
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 
-demo: migrate
+demo: migrate frontend
 	$(RUN_ENV) $(BIN)/python manage.py load_demo --admin-url http://127.0.0.1:$(PORT)/admin/
 
-run: demo
+run: demo frontend
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install browser-deps
+test: install browser-deps frontend
 	$(TEST_ENV) $(BIN)/python -m pytest
 
-test-quick: install browser-deps
+test-quick: install browser-deps frontend
 	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow"
 
 lint: install
@@ -96,3 +120,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -f $(FRONTEND_OUT)/portal.css $(FRONTEND_OUT)/govuk-frontend.min.js* $(FRONTEND_STAMP)

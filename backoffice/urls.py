@@ -27,6 +27,9 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [
+    # The public pages' per-site theme (docs/public-pages-theming.md).
+    path("branding/", include("backoffice.branding.urls")),
+    path("", include("backoffice.portal.urls")),
     path("", include("plugins.urls")),
     path("", include(wagtail_urls)),
 ]

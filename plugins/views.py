@@ -1,12 +1,9 @@
 import logging
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-
-from backoffice.money import format_pence
-from backoffice.payments.models import PaymentStatus
 
 from . import online
 from .models import Integration
@@ -16,28 +13,11 @@ logger = logging.getLogger(__name__)
 
 
 def payment_return(request, token):
-    """Where a provider sends the payer back: find out what happened and say so."""
-    payment = online.payment_for_return_token(token)
-    if payment is None:
-        raise Http404("This payment link is not valid or has expired.")
-    checking_failed = False
-    try:
-        payment = online.payment_refresh(payment)
-    except (ProviderError, online.NoProvider) as error:
-        # The periodic check will settle it; the payer is told we are checking.
-        logger.warning("Payment %s not settled on return: %s", payment.pk, error)
-        checking_failed = True
-    return render(
-        request,
-        "plugins/payment_return.html",
-        {
-            "payment": payment,
-            "amount": format_pence(payment.total_pence),
-            "succeeded": payment.status == PaymentStatus.SUCCESS,
-            "pending": payment.status in online.SETTLEABLE,
-            "checking_failed": checking_failed,
-        },
-    )
+    """Where a provider sends the payer back: the public pages' outcome page says what
+    happened and what to do next (``backoffice.portal.views.outcome``)."""
+    from backoffice.portal.views import outcome
+
+    return outcome(request, token)
 
 
 @csrf_exempt

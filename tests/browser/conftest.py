@@ -6,6 +6,7 @@ under CI=true, where a skipped browser test would hide a broken install: there t
 """
 
 import os
+import re
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -23,6 +24,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PUBLIC_PAGES_BUILD = (
+    Path(__file__).resolve().parents[2] / "backoffice" / "branding" / "static" / "branding"
+)
 # Without these Chromium reaches out to Google (updates, sync, field trials, QUIC probes),
 # which on a machine with no internet only slows every launch down.
 CHROMIUM_ARGS = [
@@ -37,6 +41,13 @@ CHROMIUM_ARGS = [
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TIMEOUT_MS = 15_000
+# Screenshots are build artefacts: CI keeps var/screenshots, git ignores var/.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREEN_SIZES = {
+    "desktop": {"width": 1280, "height": 800},
+    # The narrowest screen WCAG 2.2 asks a page to work on without scrolling sideways.
+    "mobile": {"width": 320, "height": 640},
+}
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +146,50 @@ def axe(axe_source):
         ]
 
     return run
+
+
+@pytest.fixture
+def screenshot(request):
+    """``screenshot(page, label="")``: the whole page at desktop and at mobile width.
+
+    Saved as ``var/screenshots/<test name>[-<label>]-<desktop|mobile>.png`` (a label
+    tells apart the pages of one test) and returned as those two paths. The page is
+    put back to the size it had.
+    """
+
+    def _slug(text):
+        return re.sub(r"[^A-Za-z0-9_.]+", "-", text).strip("-")
+
+    def take(page, label=""):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = _slug(request.node.name) + (f"-{_slug(label)}" if label else "")
+        before = page.viewport_size
+        paths = []
+        try:
+            for size_name, size in SCREEN_SIZES.items():
+                page.set_viewport_size(size)
+                path = SCREENSHOTS / f"{name}-{size_name}.png"
+                page.screenshot(path=str(path), full_page=True)
+                paths.append(path)
+        finally:
+            if before:
+                page.set_viewport_size(before)
+        return paths
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def frontend_built():
+    """The public pages' built CSS and JavaScript (``make frontend``): without them a page
+    is unstyled, and what a test sees of it would not be what the public see."""
+    missing = [
+        name
+        for name in ("portal.css", "govuk-frontend.min.js")
+        if not (PUBLIC_PAGES_BUILD / name).exists()
+    ]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not built in {PUBLIC_PAGES_BUILD}: run `make frontend`",
+            pytrace=False,
+        )

@@ -100,7 +100,7 @@ def test_a_declined_card_is_not_taken_and_nothing_is_posted(page, begin, axe):
     page.get_by_role("button", name="Pay £8.00").click()
 
     page.wait_for_url(re.compile(r"/pay/return/"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your payment was not taken")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your payment was declined")
     expect(page.get_by_text("Your card was declined")).to_be_visible()
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED

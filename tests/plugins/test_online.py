@@ -211,7 +211,7 @@ def test_the_return_page_tells_a_declined_payer_nothing_was_taken(client, begun)
 
     page = client.get(urlsplit(sandbox_payment_of(payment).return_url).path).content.decode()
 
-    assert "Your payment was not taken" in page and "Your card was declined" in page
+    assert "Your payment was declined" in page and "Your card was declined" in page
 
 
 def test_a_forged_return_address_is_not_found(client, begun):

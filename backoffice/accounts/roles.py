@@ -104,8 +104,17 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         DEPARTMENT_USER,
-        "Submits cash returns for their own fund groups; reads fund codes and services.",
-        frozenset({ADMIN_ACCESS, *_view("funds", ("fundcode", "service"))}),
+        "Submits cash returns for their own fund groups; reads fund codes and services, and "
+        "the payments of their own fund groups.",
+        frozenset(
+            {
+                ADMIN_ACCESS,
+                *_view("funds", ("fundcode", "service")),
+                # Which payments is backoffice/search/scoping.py's to say: those with a line
+                # in the fund groups on their membership, and none until some are chosen.
+                "payments.view_payment",
+            }
+        ),
     ),
     Role(
         AUDITOR,

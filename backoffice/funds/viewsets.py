@@ -145,6 +145,11 @@ class FundCodeFilterSet(WagtailFilterSet):
         return queryset.accepting(value)
 
 
+# Every screen here has an inspect page: those who may only read the configuration (income
+# officers, approvers, auditors) cannot open the edit form, and would otherwise see a list
+# whose rows lead nowhere.
+
+
 class FundCodeViewSet(SpreadsheetViewSet):
     model = FundCode
     icon = "tag"
@@ -223,6 +228,7 @@ class ServiceViewSet(SpreadsheetViewSet):
     model = Service
     icon = "list-ul"
     add_to_admin_menu = False
+    inspect_view_enabled = True
     importer = staticmethod(services.services_import)
     resource_class = ServiceResource
     filterset_class = ServiceFilterSet
@@ -282,6 +288,7 @@ class ReferenceRuleViewSet(TenantModelViewSet):
     model = ReferenceRule
     icon = "tick-inverse"
     add_to_admin_menu = False
+    inspect_view_enabled = True
     index_view_class = ReferenceRuleIndexView
     edit_view_class = ReferenceRuleEditView
     search_fields = ["name", "description", "input_mask"]
@@ -346,6 +353,7 @@ class VatRateViewSet(TenantModelViewSet):
     icon = "percent"
     menu_label = _("VAT rates")
     add_to_admin_menu = False
+    inspect_view_enabled = True
     base_form_class = VatRateForm
     list_filter = ["category", "is_active"]
     list_display = [
@@ -367,6 +375,7 @@ class DepartmentViewSet(TenantModelViewSet):
     model = Department
     icon = "group"
     add_to_admin_menu = False
+    inspect_view_enabled = True
     search_fields = ["code", "name"]
     search_backend_name = None
     list_display = [
@@ -381,6 +390,7 @@ class FundGroupViewSet(TenantModelViewSet):
     model = FundGroup
     icon = "folder-open-inverse"
     add_to_admin_menu = False
+    inspect_view_enabled = True
     search_fields = ["name", "description"]
     search_backend_name = None
     list_display = [

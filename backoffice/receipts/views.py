@@ -24,6 +24,7 @@ from backoffice.payments.models import Payment
 
 from . import rendering, services
 from .forms import ReceiptEmailForm
+from .models import ReceiptTemplate
 
 
 class PaymentReceiptMixin(BaseObjectMixin, PermissionCheckedMixin):
@@ -134,6 +135,9 @@ class BuiltInReceiptPreviewView(PermissionCheckedMixin, View):
     """The built-in receipt (used while the council has no default template) for a made-up
     payment to the council."""
 
+    # The permission policy is the model's: without a model there would be none, and the
+    # page would be open to every member of staff.
+    model = ReceiptTemplate
     permission_required = "view"
 
     def get(self, request, *args, **kwargs):

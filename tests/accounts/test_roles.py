@@ -2,7 +2,13 @@
 
 from django.contrib.auth.models import Group, Permission
 
-from backoffice.accounts.roles import FINANCE_ADMINISTRATOR, ROLES, sync_roles
+from backoffice.accounts.roles import (
+    DEPARTMENT_USER,
+    FINANCE_ADMINISTRATOR,
+    ROLES,
+    ROLES_BY_NAME,
+    sync_roles,
+)
 
 
 def test_every_role_exists_after_migrate_with_every_permission_it_names(db):
@@ -34,3 +40,14 @@ def test_syncing_twice_changes_nothing(db):
     sync_roles()
 
     assert {group.name: set(group.permissions.all()) for group in Group.objects.all()} == before
+
+
+def test_a_department_user_reads_payments_and_nothing_else_of_the_transactions():
+    """Which payments is the scoping's to say (their fund groups' only, backoffice/search/
+    scoping.py); journals, refunds and the ledger are not theirs to read."""
+    permissions = ROLES_BY_NAME[DEPARTMENT_USER].permissions
+
+    assert "payments.view_payment" in permissions
+    assert not {"payments.view_refund", "ledger.view_journal", "ledger.view_journalentry"} & (
+        permissions
+    )

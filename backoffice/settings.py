@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "backoffice.receipts",
     "backoffice.audit",
     "backoffice.search",
+    "backoffice.counter",
+    "backoffice.banking",
     "backoffice.branding",
     "backoffice.portal",
     "plugins",

@@ -51,7 +51,7 @@ def ims_urlpatterns():
 
 
 @hookspec(firstresult=True)
-def ims_provider_start(integration, payment, return_url):
+def ims_provider_start(integration, payment, return_url, moto=False):
     """Start an online payment with the provider; return a ``ProviderStart``.
 
     ``payment`` is a created ``Payment`` (total, lines, payer); the plugin
@@ -59,6 +59,15 @@ def ims_provider_start(integration, payment, return_url):
     the payer (``next_url``) and the provider's id for the payment
     (``provider_reference``). The provider must send the payer back to
     ``return_url`` when they finish, whatever the outcome.
+
+    ``moto`` is true for a card payment taken by staff over the phone (mail
+    order / telephone order): the member of staff, not the payer, is sent to
+    ``next_url`` and types the card details the caller reads out, so the
+    provider must take it as MOTO (no 3-D Secure challenge for the
+    cardholder), e.g. GOV.UK Pay's ``"moto": true``. A plugin says it can do
+    this by taking the ``moto`` argument; one that does not is never offered
+    for phone payments. If MOTO is not switched on for the council's account,
+    raise ``ProviderError`` saying so.
 
     Raise ``ProviderError`` if the provider cannot be reached or refuses; the
     payment stays created and the payer is told to try again.

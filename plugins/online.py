@@ -60,21 +60,52 @@ def _ask(integration: Integration, hook: str, **kwargs):
     return answer
 
 
-def payment_begin(*, payment: Payment, return_url: str) -> str:
+def supports_moto(plugin_name: str) -> bool:
+    """Whether the plugin can take a card over the phone (MOTO): its ``ims_provider_start``
+    takes the ``moto`` argument (see the hook's documentation)."""
+    hook = manager.plugin_manager().hook.ims_provider_start
+    return any(
+        "moto" in (*impl.argnames, *impl.kwargnames)
+        for impl in hook.get_hookimpls()
+        if impl.plugin_name == plugin_name
+    )
+
+
+def moto_integrations(organisation) -> list[Integration]:
+    """The council's enabled payment providers that can take a card over the phone."""
+    found = []
+    for integration in Integration.objects.for_organisation(organisation).enabled():
+        try:
+            kinds = manager.plugin_info(integration.plugin).kinds
+        except manager.PluginNotInstalled:
+            continue
+        if PluginKind.PAYMENT_PROVIDER in kinds and supports_moto(integration.plugin):
+            found.append(integration)
+    return found
+
+
+def payment_begin(*, payment: Payment, return_url: str, moto: bool = False) -> str:
     """Hand a created online payment to its provider; the URL to send the payer to.
+
+    With ``moto`` the payment is a card over the phone, taken by staff through
+    the provider's MOTO flow; only a provider that supports it is asked.
 
     Raises ``ProviderError`` if the provider cannot start it; the payment
     stays created and the periodic check closes it if nobody tries again.
     """
     integration = provider_integration(payment.organisation, payment.provider)
+    if moto and not supports_moto(integration.plugin):
+        raise ProviderError(f"{integration.title} cannot take card payments over the phone (MOTO).")
     start: ProviderStart = _ask(
-        integration, "ims_provider_start", payment=payment, return_url=return_url
+        integration, "ims_provider_start", payment=payment, return_url=return_url, moto=moto
     )
     payment_services.payment_start(
         payment=payment,
         provider_reference=start.provider_reference,
         actor=integration.key,
-        reason="Payer sent to the payment provider",
+        reason="Sent to the provider to take a card over the phone (MOTO)"
+        if moto
+        else "Payer sent to the payment provider",
     )
     return start.next_url
 
@@ -206,7 +237,8 @@ NEVER_STARTED_EXPIRY = datetime.timedelta(hours=3)
 
 
 def settle_lost_payments(*, older_than: datetime.timedelta, now=None) -> SettleReport:
-    """The periodic check: settle every online payment still open after ``older_than``.
+    """The periodic check: settle every online or phone (MOTO) payment still open after
+    ``older_than``.
 
     Each payment is asked about in its own transaction, so one provider
     being down leaves the others to be settled.
@@ -217,7 +249,8 @@ def settle_lost_payments(*, older_than: datetime.timedelta, now=None) -> SettleR
         Payment.objects.filter(
             status__in=SETTLEABLE,
             created_at__lt=now - older_than,
-            channel=Channel.ONLINE,
+            # Telephone: cards taken by staff over the phone through the provider (MOTO).
+            channel__in=(Channel.ONLINE, Channel.TELEPHONE),
         )
         .exclude(provider="")
         .select_related("organisation")

@@ -80,6 +80,14 @@ class GovukPaySettingsForm(forms.Form):
         + ". Leave blank for {items}.",
     )
 
+    moto_enabled = forms.BooleanField(
+        label="Take cards over the phone (MOTO)",
+        required=False,
+        help_text="Tick only once GOV.UK Pay has switched on MOTO payments for this account: "
+        "staff at the counter or contact centre then take card payments over the phone "
+        "through it.",
+    )
+
     def __init__(self, *args, organisation=None, **kwargs):
         self.organisation = organisation
         super().__init__(*args, **kwargs)

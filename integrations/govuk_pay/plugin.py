@@ -110,8 +110,8 @@ def _prefilled_cardholder_details(payment) -> dict | None:
     return details or None
 
 
-def create_payment_request(payment, return_url: str, config: dict) -> dict:
-    """The body of POST /v1/payments for ``payment``."""
+def create_payment_request(payment, return_url: str, config: dict, *, moto: bool = False) -> dict:
+    """The body of POST /v1/payments for ``payment``; ``moto`` for a card over the phone."""
     fund_codes = sorted({line.fund_code.code for line in payment.lines.select_related("fund_code")})
     body = {
         "amount": payment.total_pence,
@@ -126,6 +126,9 @@ def create_payment_request(payment, return_url: str, config: dict) -> dict:
             "ims_fund_codes": _clip(",".join(fund_codes), MAX_METADATA_VALUE),
         },
     }
+    if moto:
+        # Staff type the card details a caller reads out: no 3-D Secure for the cardholder.
+        body["moto"] = True
     if payment.payer_email:
         body["email"] = payment.payer_email
     prefilled = _prefilled_cardholder_details(payment)
@@ -140,11 +143,17 @@ def idempotency_key(integration, payment) -> str:
 
 
 @hookimpl
-def ims_provider_start(integration, payment, return_url):
-    """Create the payment on GOV.UK Pay; the payer is sent to its ``next_url``."""
+def ims_provider_start(integration, payment, return_url, moto):
+    """Create the payment on GOV.UK Pay; the payer (or, with ``moto``, the member of staff
+    taking a card over the phone) is sent to its ``next_url``."""
+    if moto and not integration.config.get("moto_enabled"):
+        raise ProviderError(
+            f"MOTO payments are not switched on for {integration.title}: ask GOV.UK Pay to "
+            "switch them on, then tick 'Take cards over the phone (MOTO)' in its settings."
+        )
     client = client_for(integration)
     answer = client.create_payment(
-        create_payment_request(payment, return_url, integration.config),
+        create_payment_request(payment, return_url, integration.config, moto=bool(moto)),
         idempotency_key=idempotency_key(integration, payment),
     )
     next_url = ((answer.get("_links") or {}).get("next_url") or {}).get("href")

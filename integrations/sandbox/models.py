@@ -49,6 +49,11 @@ class SandboxPayment(TenantModel):
     state = models.CharField(
         max_length=20, choices=CardPaymentState.choices, default=CardPaymentState.CREATED
     )
+    is_moto = models.BooleanField(
+        "taken by staff over the phone (MOTO)",
+        default=False,
+        help_text="A member of staff types the card details a caller reads out.",
+    )
     card_brand = models.CharField(max_length=20, blank=True)
     card_last_four = models.CharField(max_length=4, blank=True)
     refunded_pence = PenceField("refunded", default=0)

@@ -100,8 +100,9 @@ def ims_urlpatterns():
 
 
 @hookimpl
-def ims_provider_start(integration, payment, return_url):
-    """Record the payment at the sandbox and send the payer to its card page."""
+def ims_provider_start(integration, payment, return_url, moto):
+    """Record the payment at the sandbox and send the payer (or, for a card over the phone,
+    the member of staff: ``moto``) to its card page."""
     # What the payer sees they are paying for: the service, or the fund's public name.
     lines = payment.lines.select_related("fund_code", "service").order_by("pk")
     description = ", ".join(
@@ -112,6 +113,7 @@ def ims_provider_start(integration, payment, return_url):
         amount_pence=payment.total_pence,
         description=description,
         return_url=return_url,
+        is_moto=bool(moto),
     )
     return ProviderStart(
         next_url=services.card_page_url(sandbox_payment),

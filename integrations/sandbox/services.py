@@ -73,9 +73,18 @@ def card_page_url(sandbox_payment: SandboxPayment) -> str:
 
 
 def sandbox_payment_create(
-    *, integration: Integration, amount_pence: int, description: str, return_url: str
+    *,
+    integration: Integration,
+    amount_pence: int,
+    description: str,
+    return_url: str,
+    is_moto: bool = False,
 ) -> SandboxPayment:
-    """The provider is asked to take ``amount_pence``: a payment waiting for the payer's card."""
+    """The provider is asked to take ``amount_pence``: a payment waiting for the payer's card.
+
+    ``is_moto``: a member of staff will type the card details a caller reads
+    out (mail order / telephone order), as a real provider's MOTO payment.
+    """
     if not isinstance(amount_pence, int) or amount_pence <= 0:
         raise ValidationError("The sandbox takes payments of more than £0.00.", code="amount")
     sandbox_payment = SandboxPayment(
@@ -84,6 +93,7 @@ def sandbox_payment_create(
         amount_pence=amount_pence,
         description=description[:255],
         return_url=return_url,
+        is_moto=is_moto,
     )
     sandbox_payment.full_clean()
     sandbox_payment.save()

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "backoffice.banking",
     "backoffice.branding",
     "backoffice.portal",
+    "backoffice.suspense",
     "plugins",
     "integrations.sandbox",
     "integrations.department_files",

@@ -174,3 +174,17 @@ def integration(organisation, *, plugin, key=None, settings=None, is_enabled=Tru
         settings=settings or {},
         is_enabled=is_enabled,
     )
+
+
+def suspense_rule(organisation, *, name, conditions=(), actions=(), switched_on_by=None, **kwargs):
+    """A suspense rule, last in the council's order, with ``conditions`` and ``actions`` given
+    as dicts of their fields (made and checked by the service); switched on, through the
+    service, by ``switched_on_by`` if given."""
+    from backoffice.suspense.services import suspense_rule_create, suspense_rule_switch_on
+
+    rule = suspense_rule_create(
+        organisation=organisation, name=name, conditions=conditions, actions=actions, **kwargs
+    )
+    if switched_on_by is not None:
+        rule = suspense_rule_switch_on(rule=rule, user=switched_on_by)
+    return rule

@@ -7,6 +7,7 @@ one consistent payment. Every status move is recorded with who and why.
 
 import datetime
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 
@@ -35,6 +36,7 @@ from backoffice.ledger.services import (
     write_entry,
 )
 from backoffice.money import divide_half_up, format_pence
+from backoffice.suspense import services as suspense
 from plugins import departments
 
 from .idempotency import run_once_keyed
@@ -571,6 +573,12 @@ def _post_payment(payment: Payment, lines: list[PaymentLine], *, created_by, acc
     return write_entry(**_payment_entry(payment, lines, created_by=created_by, accounts=accounts))
 
 
+def _record_suspense_items(payment: Payment, lines: list[PaymentLine]) -> None:
+    """Lines that went to suspense become suspense items, in the payment's transaction."""
+    if any(line.in_suspense for line in lines):
+        suspense.suspense_items_record(payment=payment)
+
+
 @transaction.atomic
 def payment_succeed(
     *,
@@ -589,8 +597,10 @@ def payment_succeed(
     if payment.status == PaymentStatus.SUCCESS:
         return payment
     _move(payment, PaymentStatus.SUCCESS, changed_by=changed_by, actor=actor, reason=reason)
-    _post_payment(payment, list(payment.lines.select_related("fund_code")), created_by=changed_by)
+    lines = list(payment.lines.select_related("fund_code"))
+    _post_payment(payment, lines, created_by=changed_by)
     _mark_taken(payment, provider_reference=provider_reference)
+    _record_suspense_items(payment, lines)
     transaction.on_commit(partial(departments.notify_payment_taken, payment))
     return payment
 
@@ -713,21 +723,26 @@ def payment_take(
         )
         accounts = _accounts(organisation, planned, _receiving_key_of(provider, method))
         if connection.vendor == "postgresql":
-            return _take_in_one_statement(
-                organisation=organisation,
-                channel=channel,
-                method=method,
-                planned=planned,
-                payer=payer,
-                provider=provider,
-                provider_reference=provider_reference,
-                created_by=created_by,
-                tax_point=tax_point,
-                reason=reason,
-                idempotency_key=key,
-                idempotency_fingerprint=fingerprint,
-                accounts=accounts,
-            )
+            in_suspense = any(line.in_suspense for line in planned)
+            # Its suspense items go in the payment's transaction, one statement after it.
+            with transaction.atomic() if in_suspense else nullcontext():
+                payment = _take_in_one_statement(
+                    organisation=organisation,
+                    channel=channel,
+                    method=method,
+                    planned=planned,
+                    payer=payer,
+                    provider=provider,
+                    provider_reference=provider_reference,
+                    created_by=created_by,
+                    tax_point=tax_point,
+                    reason=reason,
+                    idempotency_key=key,
+                    idempotency_fingerprint=fingerprint,
+                    accounts=accounts,
+                )
+                _record_suspense_items(payment, planned)
+            return payment
         payment = _insert(
             organisation=organisation,
             channel=channel,
@@ -745,6 +760,7 @@ def payment_take(
         )
         _post_payment(payment, planned, created_by=created_by, accounts=accounts)
         _mark_taken(payment)
+        _record_suspense_items(payment, planned)
         return payment
 
     payment, written = run_once_keyed(

@@ -58,6 +58,26 @@ def normalise_postcode(value: str) -> str:
     return re.sub(r"\s+", "", value).upper()
 
 
+def compact_postcode():
+    """The postcode as its filter compares it: without spaces (in capitals, by "icontains").
+
+    The search's look-up (``selectors.candidates``) goes from postcodes to payments
+    through an index over this very expression, so the two can never disagree.
+    """
+    return Replace("postcode", Value(" "), Value(""))
+
+
+def lines_with_reference(lines, value: str, match: str):
+    """``lines`` narrowed to account references that are ``value`` (whole) or contain it.
+
+    Shared by the filter and the search's look-up of a whole reference.
+    """
+    reference = value.strip().upper()
+    if match == ReferenceMatch.PART:
+        return lines.filter(account_reference__icontains=reference)
+    return lines.alias(upper_reference=Upper("account_reference")).filter(upper_reference=reference)
+
+
 class PartialTextFilter(django_filters.CharFilter):
     """Case-insensitive "contains"; the form refuses values below the minimum length."""
 
@@ -218,18 +238,15 @@ class TransactionFilterSet(django_filters.FilterSet):
         return queryset.filter(receipt_number=value.strip().upper())
 
     def filter_reference(self, queryset, name, value):
-        reference = value.strip().upper()
-        lines = PaymentLine.objects.filter(payment=OuterRef("pk"))
-        if self.form.cleaned_data.get("reference_match") == ReferenceMatch.PART:
-            lines = lines.filter(account_reference__icontains=reference)
-        else:
-            lines = lines.alias(upper_reference=Upper("account_reference")).filter(
-                upper_reference=reference
-            )
+        lines = lines_with_reference(
+            PaymentLine.objects.filter(payment=OuterRef("pk")),
+            value,
+            self.form.cleaned_data.get("reference_match"),
+        )
         return queryset.filter(Exists(lines))
 
     def filter_postcode(self, queryset, name, value):
-        return queryset.alias(compact_postcode=Replace("postcode", Value(" "), Value(""))).filter(
+        return queryset.alias(compact_postcode=compact_postcode()).filter(
             compact_postcode__icontains=normalise_postcode(value)
         )
 

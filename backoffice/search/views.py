@@ -54,9 +54,12 @@ class SearchAccessMixin:
 
 
 def lines_summary(payment) -> str:
-    """ "CTAX 301234566; PARK PP123456": each line's fund code and reference."""
+    """ "CTAX 301234566; PARK PP123456": each line's fund code and reference.
+
+    From the lines the search attached (``selectors.attach_lines``).
+    """
     return "; ".join(
-        f"{line.fund_code.code} {line.account_reference}".strip() for line in payment.lines.all()
+        f"{fund_code} {reference}".strip() for fund_code, reference in payment.search_lines
     )
 
 

@@ -3,13 +3,14 @@
 import pytest
 from django.db import connection
 
+from backoffice.accounts.roles import DEPARTMENT_USER
 from backoffice.funds.models import FundGroup
 from backoffice.payments.services import Payer
 from backoffice.tenancy.forms import MembershipForm
 from backoffice.tenancy.models import Membership
 from backoffice.tenancy.wagtail_hooks import MembershipViewSet
 from fixtures.history import generate_history
-from tests.factories import FundCodeFactory, VatRateFactory
+from tests.factories import FundCodeFactory, VatRateFactory, staff
 from tests.markers import postgresql_only
 
 from .conftest import SEARCH_URL
@@ -17,6 +18,13 @@ from .conftest import SEARCH_URL
 pytestmark = pytest.mark.django_db
 INSPECT = "/admin/transactions/payments/inspect/{}/"
 LISTING = "/admin/transactions/payments/"
+
+
+@pytest.fixture
+def department_user(council):
+    """A Department user and nothing else: the role reads payments, and the scoping keeps
+    them to their membership's fund groups (docs/roles.md)."""
+    return staff(council, roles=(DEPARTMENT_USER,), username="parking.clerk")
 
 
 @pytest.fixture
@@ -128,11 +136,11 @@ def test_the_search_indexes_exist_after_migrate():
         indexes = dict(cursor.fetchall())
     trigram = [name for name, definition in indexes.items() if "gin_trgm_ops" in definition]
     assert sorted(trigram) == [
-        "search_line_reference_trgm",
-        "search_payment_payer_email_trgm",
-        "search_payment_payer_name_trgm",
-        "search_payment_postcode_trgm",
-        "search_payment_provider_ref_trgm",
+        "search_payment_provider_ref_org_trgm",
+        "search_term_email_trgm",
+        "search_term_name_trgm",
+        "search_term_postcode_trgm",
+        "search_term_reference_trgm",
     ]
     assert "upper((account_reference)::text)" in indexes["search_line_reference_exact"]
 

@@ -241,17 +241,17 @@ def test_an_export_with_bad_filters_says_why(officer_client, history):
 def test_a_search_that_runs_out_of_time_asks_to_narrow_it(officer_client, history):
     # The history here is tiny, so a search this small cannot run long by itself: a 1 ms
     # limit with a sleep in the search's own transaction stands in for a slow one.
-    original = selectors.candidate_ids
+    original = selectors._text_page
 
-    def slow(organisation_id, criteria):
+    def slow(*args):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.05)")
-        return original(organisation_id, criteria)
+        return original(*args)
 
     with override_settings(SEARCH_STATEMENT_TIMEOUT_MS=1):
         import unittest.mock
 
-        with unittest.mock.patch.object(selectors, "candidate_ids", slow):
+        with unittest.mock.patch.object(selectors, "_text_page", slow):
             response = officer_client.get(SEARCH_URL, {"payer_name": "smith"})
     assert response.status_code == 200
     assert "took too long" in response.context["problem"]

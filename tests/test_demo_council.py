@@ -5,6 +5,7 @@ from django.core.management import call_command
 from wagtail.models import ModelLogEntry
 
 from backoffice.accounts.roles import ROLES
+from backoffice.counter.models import Office, Till
 from backoffice.funds.models import FundCode, ReferenceRule, Service
 from backoffice.ledger.models import JournalEntry
 from backoffice.payments.models import Payment, StatusChange
@@ -25,6 +26,8 @@ COUNTED = (
     StatusChange,
     JournalEntry,
     SandboxPayment,
+    Office,
+    Till,
 )
 
 
@@ -144,3 +147,45 @@ def test_a_demo_online_payment_can_be_refunded_through_the_sandbox(db):
 
     assert refund.status == RefundStatus.SUCCEEDED, refund.failure_reason
     assert SandboxPayment.objects.get(pk=payment.provider_reference).refunded_pence == 2_500
+
+
+def test_the_demo_cashier_opens_a_session_at_the_guildhall_and_takes_cash(db):
+    from backoffice.counter import selectors, services
+    from backoffice.counter.models import PaymentKind
+    from backoffice.payments.services import LineInput
+
+    council = load_demo_council(password="demo")["organisation"]
+    cashier = get_user_model().objects.get(username="cashier")
+
+    office = Office.objects.get(organisation=council)
+    assert office.variance_fund_code.name == "Cash over and short"
+    tills = list(selectors.tills_free_to_open(council))
+    assert [till.name for till in tills] == ["Till 1", "Till 2"]
+    session = services.till_session_open(till=tills[0], opened_by=cashier)
+    ctax = FundCode.objects.get(organisation=council, code="CTAX")
+    record = services.till_session_take_payment(
+        session=session,
+        taken_by=cashier,
+        kind=PaymentKind.CASH,
+        lines=[LineInput(ctax, 5_000, account_reference=ctax.reference_rule.example)],
+        tendered_pence=6_000,
+    )
+    assert record.payment.receipt_number and record.change_pence == 1_000
+
+
+def test_the_demo_department_user_makes_the_registrars_cash_returns(db, client):
+    from django.urls import reverse
+
+    from backoffice.tenancy.models import Membership
+
+    council = load_demo_council(password="demo")["organisation"]
+    user = get_user_model().objects.get(username="department.user")
+
+    membership = Membership.objects.get(user=user, organisation=council)
+    assert [group.name for group in membership.fund_groups.all()] == ["Registrars"]
+    client.force_login(user)
+    start = client.get(reverse("counter_cashreturn:start"))
+    assert start.status_code == 200
+    departments = start.context["form"].fields["department"].queryset
+    assert [department.code for department in departments] == ["REG"]
+    assert FundCode.objects.get(organisation=council, code="REGIS").accepts_channel("cash_return")

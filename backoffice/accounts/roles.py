@@ -47,6 +47,22 @@ TRANSACTIONS_READ = {
     "ledger.view_account",
 }
 
+# Reading the counter and banking: till sessions, cash returns and their templates, offices
+# and tills, paying-in slips. Which cash returns and templates is backoffice/counter/
+# selectors.py's to say, as for payments.
+COUNTER_READ = {
+    "counter.view_office",
+    "counter.view_till",
+    "counter.view_tillsession",
+    "counter.view_cashreturn",
+    "counter.view_returntemplate",
+    "banking.view_payinginslip",
+}
+
+# Reading suspense: the items (narrowed by a membership's fund groups, backoffice/suspense/
+# selectors.py), the ageing report, the rules and their dry run.
+SUSPENSE_READ = {"suspense.view_suspenseitem", "suspense.view_suspenserule"}
+
 FINANCE_ADMINISTRATOR = "Finance administrator"
 INCOME_OFFICER = "Income officer"
 APPROVER = "Refund and journal approver"
@@ -58,8 +74,9 @@ SYSTEM_ADMINISTRATOR = "System administrator"
 ROLES: tuple[Role, ...] = (
     Role(
         FINANCE_ADMINISTRATOR,
-        "Configures fund codes, services, VAT rates, reference rules, receipt templates and "
-        "the council's integrations; reads transactions.",
+        "Configures fund codes, services, VAT rates, reference rules, receipt templates, the "
+        "council's integrations, suspense rules, offices and tills, and its payment pages and "
+        "their branding; reads transactions, suspense, the counter and banking.",
         frozenset(
             {
                 ADMIN_ACCESS,
@@ -69,12 +86,21 @@ ROLES: tuple[Role, ...] = (
                 "plugins.manage_integrations",
                 *_crud("receipts", ("receipttemplate",)),
                 "audit.view_auditevent",
+                *_crud("counter", ("office", "till")),
+                *COUNTER_READ,
+                # Their own council's public sites only: backoffice/branding/permissions.py.
+                "branding.change_own_council_branding",
+                *SUSPENSE_READ,
+                # Notes on items, and trying the switched-on rules on them.
+                "suspense.change_suspenseitem",
+                *_crud("suspense", ("suspenserule",)),
             }
         ),
     ),
     Role(
         INCOME_OFFICER,
-        "Searches, refunds and requests journals; reads fund configuration.",
+        "Searches, refunds and requests journals; allocates suspense; signs off till "
+        "sessions, authorises cash returns and banks paying-in slips; reads fund configuration.",
         frozenset(
             {
                 ADMIN_ACCESS,
@@ -82,30 +108,51 @@ ROLES: tuple[Role, ...] = (
                 *TRANSACTIONS_READ,
                 "payments.refund_payment",
                 "ledger.request_journal",
+                *COUNTER_READ,
+                "counter.signoff_tillsession",
+                "counter.authorise_cashreturn",
+                "banking.prepare_payinginslip",
+                "banking.bank_payinginslip",
+                *SUSPENSE_READ,
+                "suspense.change_suspenseitem",
+                "suspense.allocate_suspenseitem",
             }
         ),
     ),
     Role(
         APPROVER,
-        "Approves journals above the council's limit; reads fund configuration.",
+        "Approves journals above the council's limit; reads fund configuration, suspense, the "
+        "counter and banking.",
         frozenset(
             {
                 ADMIN_ACCESS,
                 *_view("funds", FUND_CONFIGURATION_MODELS),
                 *TRANSACTIONS_READ,
                 "ledger.approve_journal",
+                *COUNTER_READ,
+                *SUSPENSE_READ,
             }
         ),
     ),
     Role(
         CASHIER,
-        "Takes face-to-face and telephone payments; reads fund codes and services.",
-        frozenset({ADMIN_ACCESS, *_view("funds", ("fundcode", "service"))}),
+        "Takes face-to-face and telephone payments in their own till sessions; reads fund "
+        "codes, services and the council's till sessions.",
+        frozenset(
+            {
+                ADMIN_ACCESS,
+                *_view("funds", ("fundcode", "service")),
+                # Every till session of their council, to read; only their own to take
+                # payments in and close (backoffice/counter/views.py).
+                "counter.view_tillsession",
+                "counter.open_tillsession",
+            }
+        ),
     ),
     Role(
         DEPARTMENT_USER,
-        "Submits cash returns for their own fund groups; reads fund codes and services, and "
-        "the payments of their own fund groups.",
+        "Submits cash returns for their own fund groups and keeps their templates; reads fund "
+        "codes and services, and the payments of their own fund groups.",
         frozenset(
             {
                 ADMIN_ACCESS,
@@ -113,6 +160,13 @@ ROLES: tuple[Role, ...] = (
                 # Which payments is backoffice/search/scoping.py's to say: those with a line
                 # in the fund groups on their membership, and none until some are chosen.
                 "payments.view_payment",
+                # Likewise the cash returns and return templates of those fund groups'
+                # departments (backoffice/counter/selectors.py).
+                "counter.view_cashreturn",
+                "counter.prepare_cashreturn",
+                "counter.view_returntemplate",
+                "counter.change_returntemplate",
+                "counter.delete_returntemplate",
             }
         ),
     ),
@@ -127,18 +181,22 @@ ROLES: tuple[Role, ...] = (
                 *_view("receipts", ("receipttemplate",)),
                 *TRANSACTIONS_READ,
                 "audit.view_auditevent",
+                *COUNTER_READ,
+                *SUSPENSE_READ,
             }
         ),
     ),
     Role(
         SYSTEM_ADMINISTRATOR,
-        "Manages councils, staff accounts and their roles.",
+        "Manages councils, staff accounts and their roles, and every public site's branding.",
         frozenset(
             {
                 ADMIN_ACCESS,
                 *_crud("tenancy", ("organisation", "membership")),
                 *_crud("auth", ("user", "group")),
                 "audit.view_auditevent",
+                # Every public site of the deployment's, as they keep every council.
+                "branding.change_portalbranding",
             }
         ),
     ),

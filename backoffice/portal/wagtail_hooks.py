@@ -2,17 +2,25 @@
 
 The finance administrators' page permissions are granted on every council's
 payments home to the one role group (``services.payments_home_grant_editors``);
-these hooks make sure a member of staff sees and changes only the site of the
-council they act for. Superusers (the deployment's operators) see every site.
+``permissions.CouncilPagePermissionPolicy`` leaves out a member of staff's grants
+on the sites of councils they are not staff of, and these hooks make sure they
+see and change only the site of the council they act for. Superusers (the
+deployment's operators) see every site.
 """
 
 from django.contrib import messages
 from django.shortcuts import redirect
 from wagtail import hooks
+from wagtail.models import AbstractPage
+from wagtail.permissions import register_permission_policy
 
 from . import services
 from .models import PaymentsHomePage
+from .permissions import CouncilPagePermissionPolicy
 from .selectors import home_for_page
+
+# Every page check of Wagtail's goes through it: another council's site is one without rights.
+register_permission_policy(AbstractPage, CouncilPagePermissionPolicy())
 
 
 def _closed(request, page) -> bool:

@@ -95,6 +95,13 @@ class Route:
         return self.name.rpartition(":")[0] if self.name else ""
 
 
+def _joined(route: str, pattern) -> str:
+    # As Django's resolver joins them (a ResolverMatch's route): a regular expression's "^"
+    # is dropped after the first part.
+    part = str(pattern)
+    return route + part.removeprefix("^") if route else part
+
+
 def admin_routes(prefix: str = "admin/") -> list[Route]:
     """Every URL pattern under ``prefix``, as the resolver holds them (shadowed ones too)."""
 
@@ -104,12 +111,12 @@ def admin_routes(prefix: str = "admin/") -> list[Route]:
                 inner = namespace
                 if pattern.namespace:
                     inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-                yield from walk(pattern, route + str(pattern.pattern), inner)
+                yield from walk(pattern, _joined(route, pattern.pattern), inner)
             elif isinstance(pattern, URLPattern):
                 name = pattern.name
                 if name and namespace:
                     name = f"{namespace}:{name}"
-                yield Route(route + str(pattern.pattern), name)
+                yield Route(_joined(route, pattern.pattern), name)
 
     return [route for route in walk(get_resolver(), "", "") if route.route.startswith(prefix)]
 

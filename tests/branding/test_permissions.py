@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from backoffice.accounts.roles import INCOME_OFFICER
 from backoffice.branding.models import PortalBranding
 from tests.conftest import assert_permission_denied
 from tests.factories import UserFactory, staff
@@ -122,7 +123,7 @@ def test_the_site_switcher_offers_only_their_councils_sites(
 
 
 def test_staff_without_the_permission_cannot_change_any_branding(client, council, barsetshire_site):
-    client.force_login(staff(council, username="plain.finance"))
+    client.force_login(staff(council, roles=(INCOME_OFFICER,), username="plain.officer"))
 
     assert_permission_denied(client.get(edit_url(barsetshire_site)))
 
